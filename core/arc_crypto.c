@@ -1,0 +1,179 @@
+/*
+ * arc_crypto.c - signing and verifying over OpenSSL 3; see arc_crypto.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
+#include "arc_crypto.h"
+
+/* Ed25519 signs the SHA-256 digest (RFC 8463 §3); RSA hashes itself. */
+static int
+prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32])
+{
+	if (alg != ARC_ALG_ED25519_SHA256)
+		return 1;
+	if (EVP_Digest(*data, *len, md, NULL, EVP_sha256(), NULL) != 1)
+		return 0;
+	*data = md;
+	*len = 32;
+	return 1;
+}
+
+int
+arc_crypto_verify(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[32];
+	int		 r;
+
+	if (!prehash(alg, &data, &len, md))
+		return -1;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	r = EVP_DigestVerifyInit(ctx, NULL,
+	    alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL, NULL, key);
+	if (r == 1)
+		r = EVP_DigestVerify(ctx, sig, siglen, data, len);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return r == 1 ? 1 : 0;
+}
+
+int
+arc_crypto_sign(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
+    arc_buf *out)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[32], *sig = NULL;
+	size_t		 siglen = 0;
+	int		 ok = 0;
+
+	if (!prehash(alg, &data, &len, md))
+		return 0;
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	if (EVP_DigestSignInit(ctx, NULL,
+	    alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL, NULL, key) == 1 &&
+	    EVP_DigestSign(ctx, NULL, &siglen, data, len) == 1 &&
+	    (sig = malloc(siglen)) != NULL &&
+	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
+		ok = arc_base64_encode(out, sig, siglen);
+	free(sig);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
+EVP_PKEY *
+arc_crypto_load_private(const char *pem, size_t len, arc_alg *alg,
+    char *err, size_t errlen)
+{
+	BIO		*bio;
+	EVP_PKEY	*key;
+
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (key == NULL) {
+		snprintf(err, errlen, "not a PEM private key");
+		return NULL;
+	}
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		if (EVP_PKEY_get_bits(key) < 1024) {
+			snprintf(err, errlen, "RSA key of %d bits: RFC 8301 "
+			    "requires at least 1024", EVP_PKEY_get_bits(key));
+			break;
+		}
+		*alg = ARC_ALG_RSA_SHA256;
+		return key;
+	case EVP_PKEY_ED25519:
+		*alg = ARC_ALG_ED25519_SHA256;
+		return key;
+	default:
+		snprintf(err, errlen, "key type is neither RSA nor Ed25519");
+		break;
+	}
+	EVP_PKEY_free(key);
+	return NULL;
+}
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+unsigned char *
+arc_base64_decode(const char *s, size_t len, size_t *outlen)
+{
+	unsigned char	*out;
+	unsigned long	 acc = 0;
+	size_t		 i, o = 0;
+	int		 bits = 0, pad = 0, v;
+
+	if ((out = malloc(len / 4 * 3 + 3)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad || (v = b64val(c)) < 0)
+			goto bad;	/* data after padding, or not base64 */
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1UL << bits) - 1;
+		}
+	}
+	/* leftover bits must be zero and padding must complete a quantum */
+	if (pad > 2 || (bits == 6) || (acc != 0) ||
+	    (pad && (bits / 2) != pad))
+		goto bad;
+	*outlen = o;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+int
+arc_base64_encode(arc_buf *out, const unsigned char *p, size_t n)
+{
+	unsigned char	*tmp;
+	int		 ok;
+
+	if (n > 0x3fffffff || (tmp = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+		return 0;
+	ok = arc_buf_add(out, tmp, (size_t)EVP_EncodeBlock(tmp, p, (int)n));
+	free(tmp);
+	return ok;
+}

@@ -1,0 +1,35 @@
+/*
+ * arc_crypto.h - the narrow signing interface over OpenSSL 3.
+ *
+ * Contract: everything cryptographic in the library goes through these
+ * functions.  Data passed in is the canonicalized header text; the
+ * functions hash it themselves (RSA-SHA256: PKCS#1 v1.5 over SHA-256;
+ * Ed25519-SHA256, RFC 8463: PureEdDSA over the SHA-256 digest).
+ * Base64 helpers are strict: invalid characters make decoding fail,
+ * whitespace (FWS) is skipped.
+ */
+#ifndef ARC_CRYPTO_H
+#define ARC_CRYPTO_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "arc.h"
+#include "arc_buf.h"
+
+/* 1 valid, 0 invalid signature, -1 internal error */
+int	arc_crypto_verify(EVP_PKEY *, arc_alg, const void *data, size_t len,
+	    const unsigned char *sig, size_t siglen);
+/* Appends the base64 signature to out; 0 on failure. */
+int	arc_crypto_sign(EVP_PKEY *, arc_alg, const void *data, size_t len,
+	    arc_buf *out);
+/* Loads a PEM private key; sets *alg from its type. */
+EVP_PKEY *arc_crypto_load_private(const char *pem, size_t len, arc_alg *alg,
+	    char *err, size_t errlen);
+
+/* Decodes base64 into a malloc'd buffer; NULL on bad input. */
+unsigned char *arc_base64_decode(const char *, size_t, size_t *outlen);
+int	arc_base64_encode(arc_buf *, const unsigned char *, size_t);
+
+#endif

@@ -1,0 +1,250 @@
+/*
+ * arc_lib.c - the library handle and the signer (our sealing identity).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arc_crypto.h"
+#include "arc_internal.h"
+
+arc_lib *
+arc_lib_create(void)
+{
+	arc_lib	*lib;
+
+	if ((lib = calloc(1, sizeof(*lib))) == NULL)
+		return NULL;
+	if ((lib->keys = arc_keys_create()) == NULL) {
+		free(lib);
+		return NULL;
+	}
+	lib->limits.max_sets = 50;
+	lib->limits.max_header_fields = 1000;
+	lib->limits.max_field_bytes = 64 * 1024;
+	lib->limits.max_tags = ARC_MAX_TAGS_DEFAULT;
+	lib->limits.max_key_queries = 64;
+	lib->limits.min_rsa_bits = 1024;
+	lib->limits.max_rsa_bits = 8192;
+	return lib;
+}
+
+void
+arc_lib_free(arc_lib *lib)
+{
+	if (lib == NULL)
+		return;
+	arc_keys_free(lib->keys);
+	free(lib);
+}
+
+const char *
+arc_lib_error(const arc_lib *lib)
+{
+	return lib->error;
+}
+
+arc_limits *
+arc_lib_limits(arc_lib *lib)
+{
+	return &lib->limits;
+}
+
+arc_status
+arc_lib_add_keytable(arc_lib *lib, const char *path)
+{
+	if (arc_keys_add_table(lib->keys, path, lib->error,
+	    sizeof(lib->error)) != 0)
+		return ARC_ERR_IO;
+	return ARC_OK;
+}
+
+void
+arc_lib_set_txt_lookup(arc_lib *lib, arc_txt_lookup_fn fn, void *arg)
+{
+	arc_keys_set_callback(lib->keys, fn, arg);
+}
+
+void
+arc_lib_set_now(arc_lib *lib, time_t t)
+{
+	lib->fixed_now = t;
+	arc_keys_set_now(lib->keys, t);
+}
+
+time_t
+arc_lib_now(const arc_lib *lib)
+{
+	return lib->fixed_now ? lib->fixed_now : time(NULL);
+}
+
+/* ---- signer ------------------------------------------------------------ */
+
+/* RFC 8617 §4.1.2: ARC fields and Authentication-Results are never
+ * signed by an AMS; dropping them here keeps every caller honest. */
+static int
+never_signed(const char *name, size_t n)
+{
+	static const char *const banned[] = { "arc-seal",
+	    "arc-message-signature", "arc-authentication-results",
+	    "authentication-results", NULL };
+
+	for (int i = 0; banned[i]; i++)
+		if (strlen(banned[i]) == n && strncasecmp(banned[i], name,
+		    n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Normalizes a colon list: lower case, no spaces, no empty or banned
+ * names. */
+static char *
+clean_list(const char *s)
+{
+	arc_buf	 b = { 0 };
+	size_t	 i = 0, st, e;
+
+	while (s[i]) {
+		while (s[i] == ':' || isspace((unsigned char)s[i]))
+			i++;
+		st = i;
+		while (s[i] && s[i] != ':')
+			i++;
+		e = i;
+		while (e > st && isspace((unsigned char)s[e - 1]))
+			e--;
+		if (e == st || never_signed(s + st, e - st))
+			continue;
+		if (b.len)
+			arc_buf_addc(&b, ':');
+		for (size_t k = st; k < e; k++)
+			arc_buf_addc(&b, (char)tolower((unsigned char)s[k]));
+	}
+	return arc_buf_steal(&b);
+}
+
+arc_status
+arc_signer_set_headers(arc_signer *s, const char *headers,
+    const char *oversign)
+{
+	char	*h, *o;
+
+	if (headers == NULL)
+		headers = "from:to:cc:subject:date:message-id:reply-to:"
+		    "in-reply-to:references:mime-version:content-type:"
+		    "content-transfer-encoding:content-disposition:"
+		    "dkim-signature:list-id:list-help:list-unsubscribe:"
+		    "list-post:list-owner:list-archive:sender";
+	if ((h = clean_list(headers)) == NULL ||
+	    (o = clean_list(oversign ? oversign : "")) == NULL) {
+		free(h);
+		return ARC_ERR_NOMEM;
+	}
+	free(s->headers);
+	free(s->oversign);
+	s->headers = h;
+	s->oversign = o;
+	return ARC_OK;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
+		    *s != '_' && (unsigned char)*s < 0x80)
+			return 0;
+	return 1;
+}
+
+arc_signer *
+arc_signer_create_pem(const char *domain, const char *selector,
+    const char *pem, size_t pemlen, char *err, size_t errlen)
+{
+	arc_signer	*s;
+
+	if (!valid_name(domain) || !valid_name(selector)) {
+		snprintf(err, errlen, "invalid signing domain or selector");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->domain = strdup(domain)) == NULL ||
+	    (s->selector = strdup(selector)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		arc_signer_free(s);
+		return NULL;
+	}
+	if ((s->key = arc_crypto_load_private(pem, pemlen, &s->alg, err,
+	    errlen)) == NULL) {
+		arc_signer_free(s);
+		return NULL;
+	}
+	if (arc_signer_set_headers(s, NULL,
+	    "from:to:cc:subject:date:message-id:reply-to") != ARC_OK) {
+		snprintf(err, errlen, "out of memory");
+		arc_signer_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+arc_signer *
+arc_signer_create(const char *domain, const char *selector,
+    const char *keyfile, char *err, size_t errlen)
+{
+	FILE		*fp;
+	char		 pem[64 * 1024];
+	size_t		 n;
+	arc_signer	*s;
+
+	if ((fp = fopen(keyfile, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", keyfile, strerror(errno));
+		return NULL;
+	}
+	n = fread(pem, 1, sizeof(pem), fp);
+	fclose(fp);
+	if (n == sizeof(pem)) {
+		snprintf(err, errlen, "%s: too large for a key", keyfile);
+		return NULL;
+	}
+	s = arc_signer_create_pem(domain, selector, pem, n, err, errlen);
+	/* the key file's bytes should not linger on the stack */
+	OPENSSL_cleanse(pem, sizeof(pem));
+	return s;
+}
+
+void
+arc_signer_free(arc_signer *s)
+{
+	if (s == NULL)
+		return;
+	EVP_PKEY_free(s->key);
+	free(s->domain);
+	free(s->selector);
+	free(s->headers);
+	free(s->oversign);
+	free(s);
+}
+
+arc_alg
+arc_signer_alg(const arc_signer *s)
+{
+	return s->alg;
+}
+
+const char *
+arc_cv_name(arc_cv cv)
+{
+	switch (cv) {
+	case ARC_CV_PASS:
+		return "pass";
+	case ARC_CV_FAIL:
+		return "fail";
+	default:
+		return "none";
+	}
+}

@@ -1,0 +1,480 @@
+/*
+ * arc_msg.c - the per-message handle: streaming intake (fields, end of
+ * headers, body chunks, end of message), key-lookup waiting, results.
+ * Chain validation lives in arc_verify.c, sealing in arc_seal.c.
+ */
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "arc_internal.h"
+
+arc_msg *
+arc_msg_create(arc_lib *lib, unsigned flags)
+{
+	arc_msg	*m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->lib = lib;
+	m->flags = flags;
+	if (flags & ARC_MSG_SEAL)
+		m->flags |= ARC_MSG_VERIFY;	/* cv comes from our check */
+	m->seal_bh = -1;
+	m->oldest_pass = -1;
+	m->feed_bol = 1;
+	m->pending.limit = lib->limits.max_field_bytes + 2;
+	return m;
+}
+
+void
+arc_msg_free(arc_msg *m)
+{
+	unsigned	 i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->nkeys; i++) {
+		if (m->keys[i].entry) {
+			arc_keys_unwait(m->keys[i].entry, &m->keys[i].wait);
+			arc_keys_release(m->lib->keys, m->keys[i].entry);
+		}
+		free(m->keys[i].selector);
+		free(m->keys[i].domain);
+	}
+	free(m->keys);
+	for (i = 0; i < m->nbh; i++)
+		arc_bodyhash_free(m->bh[i].h);
+	free(m->bh);
+	for (i = 0; i < m->narc; i++) {
+		free(m->arc[i].domain);
+		free(m->arc[i].selector);
+	}
+	free(m->arc);
+	for (i = 0; i < m->nfields; i++)
+		free(m->fields[i].text);
+	free(m->fields);
+	arc_buf_free(&m->pending);
+	arc_buf_free(&m->reason);
+	free(m);
+}
+
+const char *
+arc_msg_error(const arc_msg *m)
+{
+	return m->error;
+}
+
+static arc_status
+misuse(arc_msg *m, const char *what)
+{
+	snprintf(m->error, sizeof(m->error), "%s", what);
+	return ARC_ERR_STATE;
+}
+
+void
+arc_msg_fail(arc_msg *m, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[512];
+
+	m->cv = ARC_CV_FAIL;
+	if (m->reason.len)
+		return;			/* the first reason is the cause */
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	arc_buf_adds(&m->reason, buf);
+}
+
+arc_status
+arc_msg_set_signer(arc_msg *m, const arc_signer *s)
+{
+	if (m->state != ST_HEADERS)
+		return misuse(m, "signer must be set before end of headers");
+	m->signer = s;
+	m->flags |= ARC_MSG_SEAL | ARC_MSG_VERIFY;
+	return ARC_OK;
+}
+
+void
+arc_msg_set_ready_cb(arc_msg *m, arc_ready_fn fn, void *arg)
+{
+	m->ready_fn = fn;
+	m->ready_arg = arg;
+}
+
+int
+arc_field_is(const arc_field *f, const char *name)
+{
+	return f->name_len == strlen(name) &&
+	    strncasecmp(f->text, name, f->name_len) == 0;
+}
+
+/* ---- header fields --------------------------------------------------------- */
+
+static void
+over_limit(arc_msg *m, const char *what)
+{
+	if (!m->over_limit) {
+		m->over_limit = 1;
+		arc_msg_fail(m, "%s", what);
+	}
+}
+
+arc_status
+arc_msg_header(arc_msg *m, const char *p, size_t len)
+{
+	arc_field	*f;
+	arc_buf		 b = { 0 };
+	size_t		 i;
+
+	if (m->state != ST_HEADERS)
+		return misuse(m, "header field after end of headers");
+	while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+		len--;
+	if (len == 0)
+		return ARC_OK;
+	if (m->nfields >= m->lib->limits.max_header_fields) {
+		over_limit(m, "too many header fields");
+		return ARC_OK;
+	}
+	if (len > m->lib->limits.max_field_bytes) {
+		over_limit(m, "header field over the size limit");
+		return ARC_OK;
+	}
+	if (m->nfields == m->capfields) {
+		unsigned  cap = m->capfields ? m->capfields * 2 : 32;
+		arc_field *nf = reallocarray(m->fields, cap, sizeof(*nf));
+
+		if (nf == NULL)
+			return ARC_ERR_NOMEM;
+		m->fields = nf;
+		m->capfields = cap;
+	}
+	/* line ends inside the field become CRLF, as canonicalization needs */
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+			arc_buf_addc(&b, '\r');
+		arc_buf_addc(&b, p[i]);
+	}
+	if (b.failed) {
+		arc_buf_free(&b);
+		return ARC_ERR_NOMEM;
+	}
+	f = &m->fields[m->nfields];
+	f->len = b.len;
+	f->text = arc_buf_steal(&b);
+	for (i = 0; i < f->len && f->text[i] != ':'; i++)
+		;
+	if (i == f->len) {		/* no colon: not a header field */
+		free(f->text);
+		return ARC_OK;
+	}
+	while (i > 0 && (f->text[i - 1] == ' ' || f->text[i - 1] == '\t'))
+		i--;
+	f->name_len = i;
+	m->nfields++;
+	return ARC_OK;
+}
+
+static arc_status
+flush_pending(arc_msg *m)
+{
+	arc_status	 r = ARC_OK;
+
+	if (m->pending.failed)
+		over_limit(m, "header field over the size limit");
+	else if (m->pending.len)
+		r = arc_msg_header(m, m->pending.data, m->pending.len);
+	arc_buf_reset(&m->pending);
+	return r;
+}
+
+arc_status
+arc_msg_feed(arc_msg *m, const char *p, size_t n)
+{
+	size_t		 i = 0;
+	const char	*nl;
+	arc_status	 r;
+
+	m->feed_mode = 1;
+	if (m->state == ST_BODY)
+		return arc_msg_body(m, (const unsigned char *)p, n);
+	if (m->state != ST_HEADERS)
+		return misuse(m, "message data after end of message");
+	while (i < n) {
+		if (m->feed_bol) {
+			char c = p[i];
+
+			if (m->feed_cr) {	/* a line began with CR */
+				m->feed_cr = 0;
+				if (c == '\n') {
+					i++;
+					goto eoh;
+				}
+				if ((r = flush_pending(m)) != ARC_OK)
+					return r;
+				arc_buf_addc(&m->pending, '\r');
+				m->feed_bol = 0;
+				continue;
+			}
+			if (c == '\n') {
+				i++;
+				goto eoh;
+			}
+			if (c == '\r') {
+				if (i + 1 == n) {
+					m->feed_cr = 1;
+					return ARC_OK;
+				}
+				if (p[i + 1] == '\n') {
+					i += 2;
+					goto eoh;
+				}
+			}
+			if (c != ' ' && c != '\t' &&
+			    (r = flush_pending(m)) != ARC_OK)
+				return r;
+			m->feed_bol = 0;
+		}
+		nl = memchr(p + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - p) + 1 : n;
+
+		arc_buf_add(&m->pending, p + i, end - i);
+		i = end;
+		if (nl)
+			m->feed_bol = 1;
+	}
+	return ARC_OK;
+eoh:
+	if ((r = flush_pending(m)) != ARC_OK || (r = arc_msg_eoh(m)) != ARC_OK)
+		return r;
+	return i < n ? arc_msg_body(m, (const unsigned char *)p + i, n - i) :
+	    ARC_OK;
+}
+
+/* ---- end of headers, body -------------------------------------------------- */
+
+arc_status
+arc_msg_eoh(arc_msg *m)
+{
+	if (m->state != ST_HEADERS)
+		return misuse(m, "end of headers given twice");
+	m->state = ST_BODY;
+	if (m->flags & ARC_MSG_VERIFY)
+		arc_verify_prepare(m);
+	if (m->signer) {
+		unsigned i;
+
+		for (i = 0; i < m->nbh; i++)
+			if (m->bh[i].mode == ARC_CANON_RELAXED &&
+			    m->bh[i].limit < 0)
+				break;
+		if (i == m->nbh) {
+			arc_bh *nb = reallocarray(m->bh, m->nbh + 1,
+			    sizeof(*nb));
+
+			if (nb == NULL)
+				return ARC_ERR_NOMEM;
+			m->bh = nb;
+			memset(&nb[i], 0, sizeof(*nb));
+			nb[i].mode = ARC_CANON_RELAXED;
+			nb[i].limit = -1;
+			if ((nb[i].h = arc_bodyhash_create(ARC_CANON_RELAXED,
+			    -1)) == NULL)
+				return ARC_ERR_NOMEM;
+			m->nbh++;
+		}
+		m->seal_bh = (int)i;
+	}
+	return ARC_OK;
+}
+
+arc_status
+arc_msg_body(arc_msg *m, const unsigned char *p, size_t n)
+{
+	unsigned	 i;
+
+	if (m->state != ST_BODY)
+		return misuse(m, "body data outside the body");
+	for (i = 0; i < m->nbh; i++)
+		if (!arc_bodyhash_update(m->bh[i].h, p, n))
+			return ARC_ERR_CRYPTO;
+	return ARC_OK;
+}
+
+arc_status
+arc_msg_eom(arc_msg *m)
+{
+	unsigned	 i;
+	arc_status	 r;
+
+	if (m->state == ST_DONE)
+		return ARC_OK;
+	if (m->state == ST_HEADERS) {
+		/* a message that is all header (or nothing at all) */
+		if ((r = flush_pending(m)) != ARC_OK ||
+		    (r = arc_msg_eoh(m)) != ARC_OK)
+			return r;
+	}
+	for (i = 0; i < m->nbh; i++)
+		if (!m->bh[i].done) {
+			if (!arc_bodyhash_final(m->bh[i].h, m->bh[i].digest))
+				return ARC_ERR_CRYPTO;
+			m->bh[i].done = 1;
+		}
+	if (m->keys_pending > 0)
+		return ARC_PENDING;
+	if (m->flags & ARC_MSG_VERIFY)
+		arc_verify_run(m);
+	m->state = ST_DONE;
+	return ARC_OK;
+}
+
+static long
+ms_since(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 +
+	    (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+arc_status
+arc_msg_wait(arc_msg *m, int timeout_ms)
+{
+	struct timespec	 t0;
+	arc_status	 r;
+	unsigned	 i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((r = arc_msg_eom(m)) == ARC_PENDING) {
+		long left = timeout_ms - ms_since(&t0);
+
+		if (left <= 0)
+			break;
+		arc_keys_wait(m->lib->keys, (int)left);
+		arc_keys_process(m->lib->keys);
+	}
+	if (r != ARC_PENDING)
+		return r;
+	/* out of time: what is still missing counts as a failed lookup */
+	for (i = 0; i < m->nkeys; i++) {
+		arc_keyslot *s = &m->keys[i];
+
+		if (s->entry && s->entry->state == ARC_KEY_PENDING) {
+			arc_keys_unwait(s->entry, &s->wait);
+			arc_keys_release(m->lib->keys, s->entry);
+			s->entry = NULL;
+			s->done = 1;
+		}
+	}
+	m->keys_pending = 0;
+	return arc_msg_eom(m);
+}
+
+int
+arc_lib_dns_fd(arc_lib *lib)
+{
+	return arc_keys_fd(lib->keys);
+}
+
+arc_status
+arc_lib_dns_process(arc_lib *lib)
+{
+	return arc_keys_process(lib->keys) < 0 ? ARC_ERR_IO : ARC_OK;
+}
+
+/* ---- results ----------------------------------------------------------------- */
+
+arc_cv
+arc_msg_cv(const arc_msg *m)
+{
+	return m->cv;
+}
+
+int
+arc_msg_oldest_pass(const arc_msg *m)
+{
+	return m->cv == ARC_CV_PASS ? m->oldest_pass : -1;
+}
+
+const char *
+arc_msg_reason(const arc_msg *m)
+{
+	return m->reason.data ? m->reason.data : "";
+}
+
+int
+arc_msg_nsets(const arc_msg *m)
+{
+	return m->nsets;
+}
+
+const arc_set_info *
+arc_msg_set(const arc_msg *m, int instance)
+{
+	if (instance < 1 || instance > m->nsets || instance > 50)
+		return NULL;
+	return &m->info[instance];
+}
+
+/* Text inside an RFC 5322 comment: parentheses and backslashes quoted,
+ * control characters dropped. */
+static void
+add_comment_text(arc_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			continue;
+		if (*s == '(' || *s == ')' || *s == '\\')
+			arc_buf_addc(b, '\\');
+		arc_buf_addc(b, *s);
+	}
+}
+
+void
+arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip)
+{
+	int	 i;
+
+	arc_buf_printf(b, "arc=%s", arc_cv_name(m->cv));
+	if (m->cv == ARC_CV_PASS) {
+		arc_buf_printf(b, " (i=%d", m->nsets);
+		for (i = m->nsets; i >= 1; i--) {
+			arc_buf_adds(b, i == m->nsets ? " d=" : ",");
+			add_comment_text(b, m->info[i].as_domain ?
+			    m->info[i].as_domain : "?");
+		}
+		arc_buf_addc(b, ')');
+	} else if (m->cv == ARC_CV_FAIL) {
+		arc_buf_adds(b, " (");
+		if (m->temperror)
+			arc_buf_adds(b, "temperror: ");
+		add_comment_text(b, arc_msg_reason(m));
+		arc_buf_addc(b, ')');
+	}
+	if (m->cv == ARC_CV_PASS && m->oldest_pass >= 0)
+		arc_buf_printf(b, " header.oldest-pass=%d", m->oldest_pass);
+	/* an address only: nothing else may reach the header */
+	if (remote_ip && *remote_ip &&
+	    strspn(remote_ip, "0123456789abcdefABCDEF.:") == strlen(remote_ip))
+		arc_buf_printf(b, " smtp.remote-ip=%s", remote_ip);
+}
+
+char *
+arc_msg_authres(const arc_msg *m, const char *authserv_id,
+    const char *remote_ip)
+{
+	arc_buf	 b = { 0 };
+
+	arc_buf_printf(&b, "%s; ", authserv_id);
+	arc_result_text(m, &b, remote_ip);
+	return arc_buf_steal(&b);
+}

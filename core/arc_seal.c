@@ -1,0 +1,482 @@
+/*
+ * arc_seal.c - adding an ARC set, RFC 8617 §5.1.
+ *
+ * The three fields are built as text with an empty b= value, signed over
+ * exactly that text, and only then is the signature put in, so what is
+ * signed is byte for byte what a verifier will blank out and hash.
+ * Folded output keeps lines under 78 columns where the content allows;
+ * the unfolded form lists tags alphabetically on one line (the test
+ * suite's form).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arc_authres.h"
+#include "arc_crypto.h"
+#include "arc_internal.h"
+
+#define FOLD_AT	78
+
+/* A field under construction: text, and where the b= value goes. */
+typedef struct {
+	arc_buf	 b;
+	size_t	 col;		/* column of the current line */
+	size_t	 sig_at;	/* offset just after "b=" */
+	int	 fold;
+} field_writer;
+
+static void
+fw_start(field_writer *w, const char *name, int fold)
+{
+	memset(w, 0, sizeof(*w));
+	w->fold = fold;
+	arc_buf_printf(&w->b, "%s:", name);
+	w->col = w->b.len;
+}
+
+/* Adds one piece, preceded by a space or, if it would not fit, a fold. */
+static void
+fw_piece(field_writer *w, const char *s, size_t n)
+{
+	if (w->fold && w->col + 1 + n > FOLD_AT && w->col > 1) {
+		arc_buf_adds(&w->b, "\r\n\t");
+		w->col = 8;
+	} else {
+		arc_buf_addc(&w->b, ' ');
+		w->col++;
+	}
+	arc_buf_add(&w->b, s, n);
+	w->col += n;
+}
+
+static void
+fw_tag(field_writer *w, const char *tag, const char *val)
+{
+	char	*s;
+
+	if (asprintf(&s, "%s=%s;", tag, val) < 0) {
+		w->b.failed = 1;
+		return;
+	}
+	fw_piece(w, s, strlen(s));
+	free(s);
+}
+
+/* h= may fold after any colon. */
+static void
+fw_hlist(field_writer *w, const char *h)
+{
+	const char	*p = h;
+	size_t		 n;
+
+	fw_piece(w, "h=", 2);
+	while (*p) {
+		n = strcspn(p, ":");
+		if (p[n] == ':')
+			n++;
+		if (w->fold && w->col + n + 1 > FOLD_AT) {
+			arc_buf_adds(&w->b, "\r\n\t");
+			w->col = 8;
+		}
+		arc_buf_add(&w->b, p, n);
+		w->col += n;
+		p += n;
+	}
+	arc_buf_addc(&w->b, ';');
+	w->col++;
+}
+
+/* "b=" and remember where the value goes; last = no ';' after it. */
+static void
+fw_sig(field_writer *w, int last)
+{
+	fw_piece(w, "b=", 2);
+	w->sig_at = w->b.len;
+	if (!last)
+		arc_buf_addc(&w->b, ';');
+}
+
+/* Puts the signature in; folded in 72-column pieces after the first. */
+static char *
+fw_finish(field_writer *w, const char *sig)
+{
+	arc_buf	 out = { 0 };
+	size_t	 n = strlen(sig), i = 0, room, col = w->col;
+
+	arc_buf_add(&out, w->b.data, w->sig_at);
+	if (!w->fold)
+		arc_buf_adds(&out, sig);
+	else {
+		/* the column at sig_at, when b= is the field's last tag */
+		while (i < n) {
+			room = col < FOLD_AT ? FOLD_AT - col : 0;
+			if (room < 8) {
+				arc_buf_adds(&out, "\r\n\t");
+				col = 8;
+				continue;
+			}
+			if (room > n - i)
+				room = n - i;
+			arc_buf_add(&out, sig + i, room);
+			i += room;
+			col += room;
+		}
+	}
+	arc_buf_adds(&out, w->b.data + w->sig_at);
+	arc_buf_adds(&out, "\r\n");
+	if (w->b.failed)
+		out.failed = 1;
+	arc_buf_free(&w->b);
+	return arc_buf_steal(&out);
+}
+
+/* ---- AAR ---------------------------------------------------------------- */
+
+/* Adds a payload piece, unfolded when the output is unfolded. */
+static void
+add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
+{
+	if ((*count)++ > 0)
+		arc_buf_adds(b, fold ? ";\r\n\t" : "; ");
+	for (size_t i = 0; i < n; i++) {
+		if (!fold && (p[i] == '\r' || p[i] == '\n'))
+			continue;
+		arc_buf_addc(b, p[i]);
+	}
+}
+
+static char *
+build_aar(arc_msg *m, int inst, const char *id, const char *const *extra,
+    int fold)
+{
+	arc_buf		 pieces = { 0 }, out = { 0 };
+	arc_authres	 ar;
+	int		 count = 0, has_arc = 0;
+	unsigned	 i;
+
+	/* what the caller adds sits on top, so it comes first */
+	for (i = 0; extra && extra[i]; i++)
+		if (arc_authres_parse(&ar, extra[i], strlen(extra[i])) ==
+		    NULL && strcasecmp(ar.id, id) == 0 && !ar.none) {
+			add_payload(&pieces, ar.payload, ar.payload_len, fold,
+			    &count);
+			has_arc |= arc_authres_has_method(ar.payload,
+			    ar.payload_len, "arc");
+		}
+	for (i = 0; i < m->nfields; i++) {
+		const arc_field	*f = &m->fields[i];
+		const char	*v;
+
+		if (!arc_field_is(f, "Authentication-Results"))
+			continue;
+		v = memchr(f->text, ':', f->len) + 1;
+		if (arc_authres_parse(&ar, v, f->len - (size_t)(v - f->text))
+		    != NULL || strcasecmp(ar.id, id) != 0 || ar.none)
+			continue;
+		add_payload(&pieces, ar.payload, ar.payload_len, fold, &count);
+		has_arc |= arc_authres_has_method(ar.payload, ar.payload_len,
+		    "arc");
+	}
+	arc_buf_printf(&out, "ARC-Authentication-Results: i=%d; %s;%s", inst,
+	    id, fold ? "\r\n\t" : " ");
+	if (!has_arc) {
+		arc_result_text(m, &out, NULL);
+		if (count)
+			arc_buf_adds(&out, fold ? ";\r\n\t" : "; ");
+	}
+	arc_buf_add(&out, pieces.data, pieces.len);
+	arc_buf_adds(&out, "\r\n");
+	if (pieces.failed)
+		out.failed = 1;
+	arc_buf_free(&pieces);
+	return arc_buf_steal(&out);
+}
+
+/* ---- AMS ---------------------------------------------------------------- */
+
+static unsigned
+count_fields(const arc_msg *m, const char *name, size_t n)
+{
+	unsigned	 c = 0, i;
+
+	for (i = 0; i < m->nfields; i++)
+		if (m->fields[i].name_len == n &&
+		    strncasecmp(m->fields[i].text, name, n) == 0)
+			c++;
+	return c;
+}
+
+static int
+in_list(const char *list, const char *name, size_t n)
+{
+	const char	*p = list;
+
+	while (*p) {
+		size_t l = strcspn(p, ":");
+
+		if (l == n && strncasecmp(p, name, n) == 0)
+			return 1;
+		p += l;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+/* Every instance of each configured name, and the oversigned ones once
+ * more (only names present: an absent one would break the signature of a
+ * message whose MTA adds, say, Date: after us). */
+static char *
+signed_names(const arc_msg *m, const arc_signer *s)
+{
+	arc_buf		 b = { 0 };
+	const char	*p = s->headers;
+
+	while (*p) {
+		size_t	 n = strcspn(p, ":");
+		unsigned c = count_fields(m, p, n);
+
+		/* first mention only: "from:from" configures one name */
+		if (c > 0) {
+			const char *q = s->headers;
+			int	 dup = 0;
+
+			while (q < p) {
+				size_t l = strcspn(q, ":");
+
+				if (l == n && strncmp(q, p, n) == 0)
+					dup = 1;
+				q += l + 1;
+			}
+			if (!dup) {
+				if (in_list(s->oversign, p, n))
+					c++;
+				while (c-- > 0) {
+					if (b.len)
+						arc_buf_addc(&b, ':');
+					arc_buf_add(&b, p, n);
+				}
+			}
+		}
+		p += n;
+		if (*p == ':')
+			p++;
+	}
+	return arc_buf_steal(&b);
+}
+
+static int
+sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
+    field_writer *w, char **out)
+{
+	arc_buf	 sig = { 0 };
+	int	 ok;
+
+	/* the field itself is hashed last, b= empty, without its CRLF */
+	arc_canon_header(data, w->b.data, w->b.len, ARC_CANON_RELAXED, NULL,
+	    0, 0);
+	if (data->failed || w->b.failed) {
+		snprintf(m->error, sizeof(m->error), "out of memory");
+		return ARC_ERR_NOMEM;
+	}
+	ok = arc_crypto_sign(s->key, s->alg, data->data, data->len, &sig);
+	if (!ok) {
+		arc_buf_free(&sig);
+		snprintf(m->error, sizeof(m->error), "signing failed");
+		return ARC_ERR_CRYPTO;
+	}
+	*out = fw_finish(w, sig.data);
+	arc_buf_free(&sig);
+	return *out ? ARC_OK : ARC_ERR_NOMEM;
+}
+
+static const char *
+alg_name(arc_alg a)
+{
+	return a == ARC_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
+}
+
+static arc_status
+build_ams(arc_msg *m, const arc_signer *s, int inst, time_t t, int fold,
+    char **out)
+{
+	field_writer	 w;
+	arc_buf		 data = { 0 }, bh = { 0 };
+	char		*names, num[32];
+	arc_status	 r;
+
+	if ((names = signed_names(m, s)) == NULL)
+		return ARC_ERR_NOMEM;
+	arc_base64_encode(&bh, m->bh[m->seal_bh].digest, 32);
+	fw_start(&w, "ARC-Message-Signature", fold);
+	if (fold) {
+		snprintf(num, sizeof(num), "%d", inst);
+		fw_tag(&w, "i", num);
+		fw_tag(&w, "a", alg_name(s->alg));
+		fw_tag(&w, "c", "relaxed/relaxed");
+		fw_tag(&w, "d", s->domain);
+		fw_tag(&w, "s", s->selector);
+		snprintf(num, sizeof(num), "%lld", (long long)t);
+		fw_tag(&w, "t", num);
+		fw_hlist(&w, names);
+		fw_tag(&w, "bh", bh.data ? bh.data : "");
+		fw_sig(&w, 1);
+	} else {
+		fw_tag(&w, "a", alg_name(s->alg));
+		fw_sig(&w, 0);
+		fw_tag(&w, "bh", bh.data ? bh.data : "");
+		fw_tag(&w, "c", "relaxed/relaxed");
+		fw_tag(&w, "d", s->domain);
+		fw_hlist(&w, names);
+		snprintf(num, sizeof(num), "%d", inst);
+		fw_tag(&w, "i", num);
+		fw_tag(&w, "s", s->selector);
+		snprintf(num, sizeof(num), "%lld", (long long)t);
+		fw_piece(&w, "t=", 2);
+		arc_buf_adds(&w.b, num);
+	}
+	data.limit = 64 * 1024 * 1024;
+	if (arc_add_signed_fields(m, names, strlen(names), ARC_CANON_RELAXED,
+	    &data) != 0) {
+		r = ARC_ERR_LIMIT;
+		snprintf(m->error, sizeof(m->error), "too many fields to sign");
+		arc_buf_free(&w.b);
+	} else
+		r = sign_field(m, s, &data, &w, out);
+	free(names);
+	arc_buf_free(&bh);
+	arc_buf_free(&data);
+	return r;
+}
+
+/* ---- AS ------------------------------------------------------------------ */
+
+static void
+add_canon(arc_buf *data, const char *field)
+{
+	size_t	 n = strlen(field);
+
+	while (n > 0 && (field[n - 1] == '\n' || field[n - 1] == '\r'))
+		n--;
+	arc_canon_header(data, field, n, ARC_CANON_RELAXED, NULL, 0, 1);
+}
+
+static arc_status
+build_as(arc_msg *m, const arc_signer *s, int inst, time_t t, int fold,
+    const char *aar, const char *ams, char **out)
+{
+	field_writer	 w;
+	arc_buf		 data = { 0 };
+	char		 num[32];
+	int		 i, k;
+	arc_status	 r;
+
+	fw_start(&w, "ARC-Seal", fold);
+	if (fold) {
+		snprintf(num, sizeof(num), "%d", inst);
+		fw_tag(&w, "i", num);
+		fw_tag(&w, "a", alg_name(s->alg));
+		fw_tag(&w, "d", s->domain);
+		fw_tag(&w, "s", s->selector);
+		snprintf(num, sizeof(num), "%lld", (long long)t);
+		fw_tag(&w, "t", num);
+		fw_tag(&w, "cv", arc_cv_name(m->cv));
+		fw_sig(&w, 1);
+	} else {
+		fw_tag(&w, "a", alg_name(s->alg));
+		fw_sig(&w, 0);
+		fw_tag(&w, "cv", arc_cv_name(m->cv));
+		fw_tag(&w, "d", s->domain);
+		snprintf(num, sizeof(num), "%d", inst);
+		fw_tag(&w, "i", num);
+		fw_tag(&w, "s", s->selector);
+		snprintf(num, sizeof(num), "%lld", (long long)t);
+		fw_piece(&w, "t=", 2);
+		arc_buf_adds(&w.b, num);
+	}
+	/* §5.1.1 all sets in order; §5.1.2 only ours when the chain failed */
+	if (m->cv == ARC_CV_PASS)
+		for (i = 1; i <= m->nsets; i++)
+			for (k = 0; k < ARC_NKINDS; k++) {
+				const arc_field *f =
+				    &m->fields[m->set[i][k]->field];
+
+				arc_canon_header(&data, f->text, f->len,
+				    ARC_CANON_RELAXED, NULL, 0, 1);
+			}
+	add_canon(&data, aar);
+	add_canon(&data, ams);
+	r = sign_field(m, s, &data, &w, out);
+	arc_buf_free(&data);
+	return r;
+}
+
+static arc_status
+misuse_seal(arc_msg *m)
+{
+	snprintf(m->error, sizeof(m->error), "seal: the message is not "
+	    "complete (arc_msg_eom() has not returned ARC_OK)");
+	return ARC_ERR_STATE;
+}
+
+arc_status
+arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
+    const char *const *extra_ar, time_t t, unsigned flags,
+    arc_seal_result *res)
+{
+	int		 fold = !(flags & ARC_SEAL_NOFOLD), inst;
+	arc_status	 r;
+
+	memset(res, 0, sizeof(*res));
+	if (m->state != ST_DONE || !m->validated)
+		return misuse_seal(m);
+	if (s == NULL || s != m->signer || m->seal_bh < 0) {
+		snprintf(m->error, sizeof(m->error), "seal: the signer must "
+		    "be set with arc_msg_set_signer() before end of headers");
+		return ARC_ERR_ARG;
+	}
+	if (authserv_id == NULL || *authserv_id == '\0' ||
+	    strpbrk(authserv_id, " \t\r\n;()\"") != NULL) {
+		snprintf(m->error, sizeof(m->error), "seal: invalid "
+		    "authserv-id");
+		return ARC_ERR_ARG;
+	}
+	if (m->top_cv_fail) {
+		res->reason = "the newest ARC-Seal says cv=fail: the chain "
+		    "ends there (RFC 8617 §5.1 step 2)";
+		return ARC_OK;
+	}
+	if (m->nsets >= 50) {
+		res->reason = "the chain already has 50 sets";
+		return ARC_OK;
+	}
+	inst = m->nsets + 1;
+	if (t == 0)
+		t = arc_lib_now(m->lib);
+	if ((res->aar = build_aar(m, inst, authserv_id, extra_ar, fold)) ==
+	    NULL) {
+		snprintf(m->error, sizeof(m->error), "out of memory");
+		return ARC_ERR_NOMEM;
+	}
+	if ((r = build_ams(m, s, inst, t, fold, &res->ams)) != ARC_OK ||
+	    (r = build_as(m, s, inst, t, fold, res->aar, res->ams, &res->as))
+	    != ARC_OK) {
+		arc_seal_result_clear(res);
+		return r;
+	}
+	res->sealed = 1;
+	res->instance = inst;
+	return ARC_OK;
+}
+
+void
+arc_seal_result_clear(arc_seal_result *res)
+{
+	free(res->aar);
+	free(res->ams);
+	free(res->as);
+	memset(res, 0, sizeof(*res));
+}
