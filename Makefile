@@ -35,12 +35,20 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 CORE_SRC = core/arc_buf.c core/arc_tags.c core/arc_canon.c core/arc_crypto.c \
 	   core/arc_keys.c core/arc_authres.c core/arc_lib.c core/arc_msg.c \
-	   core/arc_verify.c core/arc_seal.c
+	   core/arc_verify.c core/arc_seal.c core/arc_dns.c
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LIB	 = $(BUILD)/libarc.a
 
+ADAPTER_SRC = adapters/arc_adapter.c
+ADAPTER_OBJ = $(ADAPTER_SRC:%.c=$(BUILD)/obj/%.o)
+
 PROGS	 = $(BUILD)/arctool
 TESTS	 = $(BUILD)/test_core $(BUILD)/test_suite
+# make check runs these targets in order; mk/*.mk fragments (one per
+# adapter or tool) append to PROGS, TESTS, CHECKS and ASAN_RUN.
+CHECKS	 = unit interop-check
+ASAN_RUN = $(BUILD)/test_core $(BUILD)/test_suite
+-include mk/*.mk
 
 .PHONY: all deps check unit demo install clean bench fuzz asan-check \
 	interop-check
@@ -57,7 +65,7 @@ $(LIB): $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/arctool: $(BUILD)/obj/adapters/cli/arctool.o $(LIB)
+$(BUILD)/arctool: $(BUILD)/obj/adapters/cli/arctool.o $(ADAPTER_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/test_core: $(BUILD)/obj/tests/test_core.o $(LIB)
@@ -70,10 +78,9 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -MMD -MP -c $< -o $@
 
-# Unit tests and the ValiMail suite (CUnit).
+# Unit tests and the ValiMail suite (CUnit), and what fragments add.
 unit: $(TESTS)
-	$(BUILD)/test_core
-	$(BUILD)/test_suite
+	@set -e; for t in $(ASAN_RUN); do echo "== $$t"; $$t; done
 
 interop-check: $(BUILD)/arctool
 	bash tests/interop.sh $(abspath $(BUILD)/arctool)
@@ -84,8 +91,7 @@ asan-check:
 
 check: deps
 	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) interop-check
+	@set -e; for c in $(CHECKS); do $(MAKE) $$c; done
 	$(MAKE) asan-check
 	@echo "make check: all test groups passed"
 

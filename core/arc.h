@@ -111,6 +111,19 @@ arc_status	 arc_lib_add_keytable(arc_lib *, const char *path);
 typedef char	*(*arc_txt_lookup_fn)(void *arg, const char *qname);
 void		 arc_lib_set_txt_lookup(arc_lib *, arc_txt_lookup_fn, void *);
 
+/* Public keys from DNS through libunbound, asynchronous and cached,
+ * consulted after the key table and the callback.  All fields may be
+ * 0/NULL for defaults (system resolver, no DNSSEC, 5 s per query). */
+typedef struct {
+	const char	*forwarder;	/* "127.0.0.1@5353", "9.9.9.9#dns.quad9.net" */
+	int		 tls;		/* DNS-over-TLS to the forwarder */
+	const char	*tls_ca;	/* CA file for DoT; NULL: system store */
+	const char	*trust_anchor;	/* DNSSEC anchor file; NULL: none */
+	int		 timeout_ms;	/* per query */
+	unsigned	 negative_ttl;	/* seconds a "no record" is cached */
+} arc_dns_config;
+arc_status	 arc_lib_use_dns(arc_lib *, const arc_dns_config *);
+
 /* Asynchronous key lookups (DNS): the descriptor to wait on for
  * reading (-1 if no asynchronous source is set) and the call that
  * handles what arrived; it never blocks. */
@@ -133,6 +146,9 @@ void		 arc_signer_free(arc_signer *);
 arc_status	 arc_signer_set_headers(arc_signer *, const char *headers,
 		    const char *oversign);
 arc_alg		 arc_signer_alg(const arc_signer *);
+/* Other authserv-ids (comma or colon separated) of our ADMD whose
+ * Authentication-Results are copied into the AAR along with ours. */
+arc_status	 arc_signer_set_trusted_ids(arc_signer *, const char *ids);
 
 /* ---- message --------------------------------------------------------- */
 

@@ -30,6 +30,7 @@ struct arc_signer {
 	arc_alg		 alg;
 	char		*headers;	/* colon list, lower case */
 	char		*oversign;
+	char		*trusted_ids;	/* colon list, lower case */
 };
 
 /* One stored header field: raw text with CRLF folding, no final CRLF. */

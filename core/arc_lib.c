@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "arc_crypto.h"
+#include "arc_dns.h"
 #include "arc_internal.h"
 
 arc_lib *
@@ -58,6 +59,27 @@ arc_lib_add_keytable(arc_lib *lib, const char *path)
 	if (arc_keys_add_table(lib->keys, path, lib->error,
 	    sizeof(lib->error)) != 0)
 		return ARC_ERR_IO;
+	return ARC_OK;
+}
+
+arc_status
+arc_lib_use_dns(arc_lib *lib, const arc_dns_config *c)
+{
+	arc_dns_options	 o = { 0 };
+	arc_key_backend	 b;
+
+	if (c) {
+		o.forwarder = c->forwarder;
+		o.tls = c->tls;
+		o.tls_ca = c->tls_ca;
+		o.trust_anchor = c->trust_anchor;
+		o.query_timeout_ms = c->timeout_ms;
+		o.neg_ttl = c->negative_ttl;
+	}
+	if (arc_dns_backend_create(&b, &o, lib->error, sizeof(lib->error)) !=
+	    0)
+		return ARC_ERR_ARG;
+	arc_keys_set_backend(lib->keys, &b);
 	return ARC_OK;
 }
 
@@ -227,7 +249,27 @@ arc_signer_free(arc_signer *s)
 	free(s->selector);
 	free(s->headers);
 	free(s->oversign);
+	free(s->trusted_ids);
 	free(s);
+}
+
+arc_status
+arc_signer_set_trusted_ids(arc_signer *s, const char *ids)
+{
+	char	*copy, *p, *l;
+
+	if ((copy = strdup(ids ? ids : "")) == NULL)
+		return ARC_ERR_NOMEM;
+	for (p = copy; *p; p++)
+		if (*p == ',')
+			*p = ':';
+	l = clean_list(copy);
+	free(copy);
+	if (l == NULL)
+		return ARC_ERR_NOMEM;
+	free(s->trusted_ids);
+	s->trusted_ids = l;
+	return ARC_OK;
 }
 
 arc_alg

@@ -148,9 +148,34 @@ add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
 	}
 }
 
+static int
+in_list(const char *list, const char *name, size_t n)
+{
+	const char	*p = list;
+
+	while (*p) {
+		size_t l = strcspn(p, ":");
+
+		if (l == n && strncasecmp(p, name, n) == 0)
+			return 1;
+		p += l;
+		if (*p == ':')
+			p++;
+	}
+	return 0;
+}
+
+/* Ours, or one of the ADMD's other authserv-ids the operator trusts. */
+static int
+our_id(const arc_signer *s, const char *want, const char *id)
+{
+	return strcasecmp(want, id) == 0 || (s->trusted_ids &&
+	    in_list(s->trusted_ids, id, strlen(id)));
+}
+
 static char *
-build_aar(arc_msg *m, int inst, const char *id, const char *const *extra,
-    int fold)
+build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
+    const char *const *extra, int fold)
 {
 	arc_buf		 pieces = { 0 }, out = { 0 };
 	arc_authres	 ar;
@@ -160,7 +185,7 @@ build_aar(arc_msg *m, int inst, const char *id, const char *const *extra,
 	/* what the caller adds sits on top, so it comes first */
 	for (i = 0; extra && extra[i]; i++)
 		if (arc_authres_parse(&ar, extra[i], strlen(extra[i])) ==
-		    NULL && strcasecmp(ar.id, id) == 0 && !ar.none) {
+		    NULL && our_id(s, id, ar.id) && !ar.none) {
 			add_payload(&pieces, ar.payload, ar.payload_len, fold,
 			    &count);
 			has_arc |= arc_authres_has_method(ar.payload,
@@ -174,7 +199,7 @@ build_aar(arc_msg *m, int inst, const char *id, const char *const *extra,
 			continue;
 		v = memchr(f->text, ':', f->len) + 1;
 		if (arc_authres_parse(&ar, v, f->len - (size_t)(v - f->text))
-		    != NULL || strcasecmp(ar.id, id) != 0 || ar.none)
+		    != NULL || !our_id(s, id, ar.id) || ar.none)
 			continue;
 		add_payload(&pieces, ar.payload, ar.payload_len, fold, &count);
 		has_arc |= arc_authres_has_method(ar.payload, ar.payload_len,
@@ -207,23 +232,6 @@ count_fields(const arc_msg *m, const char *name, size_t n)
 		    strncasecmp(m->fields[i].text, name, n) == 0)
 			c++;
 	return c;
-}
-
-static int
-in_list(const char *list, const char *name, size_t n)
-{
-	const char	*p = list;
-
-	while (*p) {
-		size_t l = strcspn(p, ":");
-
-		if (l == n && strncasecmp(p, name, n) == 0)
-			return 1;
-		p += l;
-		if (*p == ':')
-			p++;
-	}
-	return 0;
 }
 
 /* Every instance of each configured name, and the oversigned ones once
@@ -456,7 +464,7 @@ arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
 	inst = m->nsets + 1;
 	if (t == 0)
 		t = arc_lib_now(m->lib);
-	if ((res->aar = build_aar(m, inst, authserv_id, extra_ar, fold)) ==
+	if ((res->aar = build_aar(m, s, inst, authserv_id, extra_ar, fold)) ==
 	    NULL) {
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return ARC_ERR_NOMEM;

@@ -12,21 +12,16 @@ is_wsp(char c)
 	return c == ' ' || c == '\t';
 }
 
-/* FWS inside a header value: WSP, or CRLF/LF followed by WSP. */
+/* FWS inside a header value is WSP with CRLF before it; a header value
+ * cannot hold a line end not followed by WSP, and key records (TXT, key
+ * table files) may carry bare line ends where they were pasted, so any
+ * CR or LF counts as folding whitespace here. */
 static size_t
 skip_fws(const char *p, size_t i, size_t len)
 {
-	for (;;) {
-		if (i < len && is_wsp(p[i]))
-			i++;
-		else if (i + 2 < len && p[i] == '\r' && p[i + 1] == '\n' &&
-		    is_wsp(p[i + 2]))
-			i += 3;
-		else if (i + 1 < len && p[i] == '\n' && is_wsp(p[i + 1]))
-			i += 2;
-		else
-			return i;
-	}
+	while (i < len && (is_wsp(p[i]) || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	return i;
 }
 
 static int

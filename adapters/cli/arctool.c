@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 
 #include "arc.h"
+#include "arc_adapter.h"
 
 #define CHUNK	65536
 
@@ -39,7 +40,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: %s verify [--keys FILE] [--remote-ip IP] "
 	    "[--authserv-id ID]\n"
-	    "                  [--dns-forwarder ADDR[@PORT]] [FILE|-]\n"
+	    "                  [--config FILE] [--dns-forwarder ADDR[@PORT]] "
+	    "[--no-dns] [FILE|-]\n"
 	    "       %s seal --domain D --selector S --key PEM "
 	    "--authserv-id ID\n"
 	    "                  [--keys FILE] [--headers h1:h2:...] "
@@ -66,14 +68,14 @@ struct opts {
 	int		 nkeys;
 	const char	*remote_ip, *authserv_id, *domain, *selector;
 	const char	*keyfile, *headers, *oversign, *algorithm, *type;
-	const char	*out, *dns_forwarder;
+	const char	*out, *dns_forwarder, *conf;
 	long long	 timestamp;
-	int		 bits, no_fold, set_only;
+	int		 bits, no_fold, set_only, no_dns;
 };
 
 enum { O_KEYS = 256, O_REMOTE_IP, O_AUTHSERV, O_DOMAIN, O_SELECTOR, O_KEY,
     O_HEADERS, O_OVERSIGN, O_TIMESTAMP, O_ALGORITHM, O_NOFOLD, O_SETONLY,
-    O_TYPE, O_BITS, O_OUT, O_DNSFWD };
+    O_TYPE, O_BITS, O_OUT, O_DNSFWD, O_NODNS, O_CONF };
 
 static const struct option longopts[] = {
 	{ "keys", required_argument, NULL, O_KEYS },
@@ -92,6 +94,8 @@ static const struct option longopts[] = {
 	{ "bits", required_argument, NULL, O_BITS },
 	{ "out", required_argument, NULL, O_OUT },
 	{ "dns-forwarder", required_argument, NULL, O_DNSFWD },
+	{ "no-dns", no_argument, NULL, O_NODNS },
+	{ "config", required_argument, NULL, O_CONF },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -134,6 +138,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_TYPE:		o->type = optarg; break;
 		case O_OUT:		o->out = optarg; break;
 		case O_DNSFWD:		o->dns_forwarder = optarg; break;
+		case O_NODNS:		o->no_dns = 1; break;
+		case O_CONF:		o->conf = optarg; break;
 		case O_NOFOLD:		o->no_fold = 1; break;
 		case O_SETONLY:		o->set_only = 1; break;
 		case O_TIMESTAMP:
@@ -148,18 +154,45 @@ parse_opts(int argc, char **argv, struct opts *o)
 	}
 }
 
+static arc_conf		*conf;
+static arc_adapter	*adapter;
+
+static void
+set(const char *name, const char *value)
+{
+	char	 err[256];
+
+	if (value && arc_conf_set(conf, name, value, err, sizeof(err)) != 0)
+		die(EX_USAGE, "%s", err);
+}
+
+/* Key sources come from the adapter layer, as in every adapter: an
+ * optional arc.conf, then the command line on top of it. */
 static arc_lib *
 make_lib(const struct opts *o)
 {
-	arc_lib		*lib;
-	int		 i;
+	char	 err[512];
+	int	 i;
 
-	if ((lib = arc_lib_create()) == NULL)
-		die(EX_OSERR, "out of memory%s", "");
+	if ((conf = arc_conf_load(o->conf, err, sizeof(err))) == NULL)
+		die(EX_CONFIG, "%s", err);
 	for (i = 0; i < o->nkeys; i++)
-		if (arc_lib_add_keytable(lib, o->keys[i]) != ARC_OK)
-			die(EX_NOINPUT, "%s", arc_lib_error(lib));
-	return lib;
+		set("key-table", o->keys[i]);
+	set("dns-forwarder", o->dns_forwarder);
+	if (o->no_dns)
+		set("dns", "no");
+	set("log-level", "err");
+	if ((adapter = arc_adapter_create(conf, NULL, NULL, err,
+	    sizeof(err))) == NULL)
+		die(EX_CONFIG, "%s", err);
+	return arc_adapter_lib(adapter);
+}
+
+static void
+free_lib(void)
+{
+	arc_adapter_free(adapter);
+	arc_conf_free(conf);
 }
 
 static FILE *
@@ -287,7 +320,7 @@ cmd_verify(int argc, char **argv)
 	rc = arc_msg_cv(msg) == ARC_CV_PASS ? 0 :
 	    arc_msg_cv(msg) == ARC_CV_FAIL ? 1 : 2;
 	arc_msg_free(msg);
-	arc_lib_free(lib);
+	free_lib();
 	if (in != stdin)
 		fclose(in);
 	return rc;
@@ -366,7 +399,7 @@ cmd_seal(int argc, char **argv)
 	arc_seal_result_clear(&res);
 	arc_msg_free(msg);
 	arc_signer_free(signer);
-	arc_lib_free(lib);
+	free_lib();
 	if (copy)
 		fclose(copy);
 	if (in != stdin)
