@@ -135,9 +135,13 @@ void		 arc_lib_set_now(arc_lib *, time_t);
 
 /* ---- signer: our sealing identity ------------------------------------ */
 
-/* Loads a PEM private key (RSA >= 1024 bits or Ed25519).  headers is a
- * colon-separated list of field names to sign (NULL: a default list);
- * oversign a colon-separated subset signed once more than present. */
+/* Loads a PEM private key (RSA >= 1024 bits or Ed25519).  A new signer
+ * signs a default list of fields and oversigns
+ * from:to:cc:subject:date:message-id:reply-to.  set_headers: headers is
+ * a colon-separated list of field names to sign (NULL: the default
+ * list), oversign those signed once more than present when present
+ * (NULL or "": none).  ARC fields and Authentication-Results are
+ * dropped from both lists (RFC 8617 §4.1.2). */
 arc_signer	*arc_signer_create(const char *domain, const char *selector,
 		    const char *keyfile, char *err, size_t errlen);
 arc_signer	*arc_signer_create_pem(const char *domain, const char *selector,

@@ -31,6 +31,7 @@
 #include "arc_adapter.h"
 
 #define CHUNK	65536
+#define DEFAULT_OVERSIGN "from:to:cc:subject:date:message-id:reply-to"
 
 static const char *progname = "arctool";
 
@@ -362,7 +363,7 @@ cmd_seal(int argc, char **argv)
 	    ARC_ALG_RSA_SHA256 ? "rsa-sha256" : "ed25519-sha256") != 0)
 		die(EX_USAGE, "--algorithm %s does not match the key", o.algorithm);
 	if ((o.headers || o.oversign) && arc_signer_set_headers(signer,
-	    o.headers, o.oversign ? o.oversign : "") != ARC_OK)
+	    o.headers, o.oversign ? o.oversign : DEFAULT_OVERSIGN) != ARC_OK)
 		die(EX_OSERR, "out of memory%s", "");
 	in = open_input(argc, argv);
 	/* a pipe cannot be read twice: keep a copy to print afterwards */
