@@ -25,7 +25,8 @@ OPT	 = -O1 -g -fno-omit-frame-pointer
 SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all
 endif
 PKGS	 = openssl libunbound libpcre2-8
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libunbound's .pc asks for libevent's; its headers are in /usr/include
+PKG_CFLAGS := $(shell pkg-config --cflags openssl libpcre2-8 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 TEST_CFLAGS := $(shell pkg-config --cflags cunit yaml-0.1 2>/dev/null)
 TEST_LIBS   := $(shell pkg-config --libs cunit yaml-0.1 2>/dev/null)

@@ -108,6 +108,7 @@ struct arc_msg {
 	arc_keyslot	*keys;
 	unsigned	 nkeys, keys_pending;
 	arc_ready_fn	 ready_fn;
+	int		 eom_pending;	/* eom returned ARC_PENDING */
 	void		*ready_arg;
 	int		 over_limit;	/* a limit was hit; reason says which */
 

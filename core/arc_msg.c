@@ -328,8 +328,11 @@ arc_msg_eom(arc_msg *m)
 				return ARC_ERR_CRYPTO;
 			m->bh[i].done = 1;
 		}
-	if (m->keys_pending > 0)
+	if (m->keys_pending > 0) {
+		m->eom_pending = 1;
 		return ARC_PENDING;
+	}
+	m->eom_pending = 0;
 	if (m->flags & ARC_MSG_VERIFY)
 		arc_verify_run(m);
 	m->state = ST_DONE;

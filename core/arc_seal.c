@@ -452,6 +452,11 @@ arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
 		    "authserv-id");
 		return ARC_ERR_ARG;
 	}
+	if (m->over_limit) {
+		/* fields were dropped: we would sign a message we did not see */
+		res->reason = "the message is over the configured limits";
+		return ARC_OK;
+	}
 	if (m->top_cv_fail) {
 		res->reason = "the newest ARC-Seal says cv=fail: the chain "
 		    "ends there (RFC 8617 §5.1 step 2)";

@@ -353,8 +353,9 @@ key_ready(arc_keywait *w)
 	if (s->done)
 		return;
 	s->done = 1;
-	if (--m->keys_pending == 0 && m->state != ST_HEADERS &&
-	    m->ready_fn != NULL)
+	/* only a message whose arc_msg_eom() said ARC_PENDING is told:
+	 * before that, the caller is still streaming the body */
+	if (--m->keys_pending == 0 && m->eom_pending && m->ready_fn != NULL)
 		m->ready_fn(m, m->ready_arg);
 }
 
