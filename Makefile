@@ -36,7 +36,7 @@ ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
 CORE_SRC = core/arc_buf.c core/arc_tags.c core/arc_canon.c core/arc_crypto.c \
 	   core/arc_keys.c core/arc_authres.c core/arc_lib.c core/arc_msg.c \
-	   core/arc_verify.c core/arc_seal.c core/arc_dns.c
+	   core/arc_verify.c core/arc_seal.c core/arc_dns.c core/arc_fold.c
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LIB	 = $(BUILD)/libarc.a
 

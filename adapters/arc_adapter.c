@@ -814,8 +814,14 @@ make_actions(arc_session *ss)
 	}
 	if (ss->authres && !a->reject && (a->error ||
 	    conf_yes(c, "add-authentication-results"))) {
-		if (asprintf(&ss->authres_field, "Authentication-Results: "
-		    "%s\r\n", ss->authres) >= 0)
+		char *f;
+
+		if (asprintf(&f, "Authentication-Results: %s\r\n",
+		    ss->authres) >= 0) {
+			ss->authres_field = arc_fold_field(f, 0);
+			free(f);
+		}
+		if (ss->authres_field)
 			a->fields[a->nfields++] = ss->authres_field;
 	}
 	build_summary(ss);

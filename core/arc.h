@@ -227,4 +227,9 @@ arc_status	 arc_msg_seal(arc_msg *, const arc_signer *,
 		    time_t t, unsigned flags, arc_seal_result *res);
 void		 arc_seal_result_clear(arc_seal_result *);
 
+/* Folds a complete "Name: value\r\n" field at existing white space so
+ * lines stay within width columns where possible (0: 78).  Safe after
+ * signing with relaxed canonicalization.  Returns a malloc'd string. */
+char		*arc_fold_field(const char *field, unsigned width);
+
 #endif

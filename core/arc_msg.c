@@ -451,7 +451,7 @@ arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip)
 	if (m->cv == ARC_CV_PASS) {
 		arc_buf_printf(b, " (i=%d", m->nsets);
 		for (i = m->nsets; i >= 1; i--) {
-			arc_buf_adds(b, i == m->nsets ? " d=" : ",");
+			arc_buf_adds(b, i == m->nsets ? " d=" : ", ");
 			add_comment_text(b, m->info[i].as_domain ?
 			    m->info[i].as_domain : "?");
 		}

@@ -217,6 +217,12 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 	if (pieces.failed)
 		out.failed = 1;
 	arc_buf_free(&pieces);
+	if (fold && !out.failed) {
+		char *folded = arc_fold_field(out.data, 0);
+
+		arc_buf_free(&out);
+		return folded;
+	}
 	return arc_buf_steal(&out);
 }
 

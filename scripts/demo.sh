@@ -19,7 +19,7 @@ echo "== 2. the list (list.example) verifies (no chain yet) and seals: i=1"
 "$ARCTOOL" seal --keys "$D/keys" --domain list.example --selector demo \
     --key "$D/list.pem" --authserv-id mx.list.example --timestamp 1795424400 \
     "$SAMPLE" >"$D/hop1.eml"
-sed -n '1,/^ARC-Authentication-Results/p' "$D/hop1.eml" | head -20
+sed -n '1,/^Received:/p' "$D/hop1.eml" | sed '$d'
 
 echo
 echo "== 3. a forwarder (fwd.example) verifies the chain and seals again: i=2"
