@@ -44,11 +44,11 @@ ADAPTER_SRC = adapters/arc_adapter.c
 ADAPTER_OBJ = $(ADAPTER_SRC:%.c=$(BUILD)/obj/%.o)
 
 PROGS	 = $(BUILD)/arctool
-TESTS	 = $(BUILD)/test_core $(BUILD)/test_suite
+TESTS	 = $(BUILD)/test_core $(BUILD)/test_suite $(BUILD)/test_adapter
 # make check runs these targets in order; mk/*.mk fragments (one per
 # adapter or tool) append to PROGS, TESTS, CHECKS and ASAN_RUN.
 CHECKS	 = unit interop-check
-ASAN_RUN = $(BUILD)/test_core $(BUILD)/test_suite
+ASAN_RUN = $(BUILD)/test_core $(BUILD)/test_suite $(BUILD)/test_adapter
 -include mk/*.mk
 
 .PHONY: all deps check unit demo install clean bench fuzz asan-check \
@@ -73,6 +73,9 @@ $(BUILD)/test_core: $(BUILD)/obj/tests/test_core.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/test_suite: $(BUILD)/obj/tests/test_suite.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILD)/test_adapter: $(BUILD)/obj/tests/test_adapter.o $(ADAPTER_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
 $(BUILD)/obj/tests/%.o: tests/%.c
