@@ -49,6 +49,8 @@ TESTS	 = $(BUILD)/test_core $(BUILD)/test_suite $(BUILD)/test_adapter
 # adapter or tool) append to PROGS, TESTS, CHECKS and ASAN_RUN.
 CHECKS	 = unit interop-check
 ASAN_RUN = $(BUILD)/test_core $(BUILD)/test_suite $(BUILD)/test_adapter
+# the fragments define rules: "all" stays the default all the same
+.DEFAULT_GOAL := all
 -include mk/*.mk
 
 .PHONY: all deps check unit demo install clean bench fuzz asan-check \

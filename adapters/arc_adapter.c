@@ -531,8 +531,9 @@ struct arc_session {
 	char			**host_ar;
 	int			 seal;		/* -1: policy */
 	int			 rcpt_match;	/* seal-recipients matched */
-	int			 done, failed;
+	int			 done, failed, quiet;
 	char			 error[256];
+	const char		*no_seal;	/* why the identity is unusable */
 	arc_session_ready_fn	 ready_fn;
 	void			*ready_arg;
 	void			*data;
@@ -582,6 +583,7 @@ arc_session_create(arc_adapter *ad, const arc_session_params *p)
 		return NULL;
 	ss->ad = ad;
 	ss->seal = p->seal;
+	ss->quiet = p->quiet;
 	ss->rcpt_match = ad->seal_rcpt_re == NULL;
 	ss->id = dup_or_null(p->id ? p->id : "-");
 	ss->client_ip = dup_or_null(p->client_ip);
@@ -608,13 +610,17 @@ arc_session_create(arc_adapter *ad, const arc_session_params *p)
 		const char *k = p->seal_key ? p->seal_key :
 		    arc_conf_get(c, "seal-key");
 
-		if (d == NULL || s == NULL || k == NULL) {
-			session_error(ss, "sealing needs a domain, a selector "
-			    "and a key");
-			ss->signer = NULL;
-		} else if ((ss->signer = override_signer(ad, d, s, k,
-		    p->seal_headers, err, sizeof(err))) == NULL)
-			session_error(ss, err);
+		/* an unusable identity costs the seal, not the verdict; the
+		 * details (paths) go to the log, never into the message */
+		ss->signer = NULL;
+		if (d == NULL || s == NULL || k == NULL)
+			ss->no_seal = "sealing identity incomplete";
+		else if ((ss->signer = override_signer(ad, d, s, k,
+		    p->seal_headers, err, sizeof(err))) == NULL) {
+			ss->no_seal = "sealing key unusable";
+			arc_adapter_log(ad, ARC_LOG_ERR, "id=%s: %s", ss->id,
+			    err);
+		}
 	}
 	if ((ss->msg = arc_msg_create(ad->lib, ARC_MSG_VERIFY)) == NULL) {
 		arc_session_free(ss);
@@ -737,12 +743,14 @@ build_summary(arc_session *ss)
 	size_t		 off = 0;
 
 	n = ss->failed ? 0 : arc_msg_nsets(ss->msg);
+	/* the sealers as far as the chain was read (not past a break) */
 	for (i = n; i >= 1 && off < sizeof(doms) - 1; i--) {
 		const arc_set_info *si = arc_msg_set(ss->msg, i);
 
+		if (si == NULL || si->as_domain == NULL)
+			continue;
 		off += (size_t)snprintf(doms + off, sizeof(doms) - off, "%s%s",
-		    i == n ? " sealers=" : ",",
-		    si && si->as_domain ? si->as_domain : "?");
+		    off == 0 ? " sealers=" : ",", si->as_domain);
 	}
 	if (a->sealed)
 		snprintf(sealed, sizeof(sealed), "sealed=i%d", a->sealed);
@@ -811,6 +819,16 @@ make_actions(arc_session *ss)
 			a->fields[a->nfields++] = ss->seal_res.aar;
 		} else if (a->reason == NULL)
 			a->reason = ss->seal_res.reason;
+	} else if (!a->error && !a->reject && ss->no_seal && ss->seal != 0) {
+		if (a->reason == NULL)
+			a->reason = ss->no_seal;
+		/* an operator who asked for retries rather than unsealed
+		 * mail gets them for a broken identity too */
+		if (strcmp(arc_conf_get(c, "on-error"), "tempfail") == 0) {
+			a->tempfail = 1;
+			a->smtp_reply = "451 4.3.0 ARC sealing key unusable, "
+			    "try again later";
+		}
 	}
 	if (ss->authres && !a->reject && (a->error ||
 	    conf_yes(c, "add-authentication-results"))) {
@@ -826,8 +844,9 @@ make_actions(arc_session *ss)
 	}
 	build_summary(ss);
 	a->summary = ss->summary ? ss->summary : "";
-	arc_adapter_log(ss->ad, a->error ? ARC_LOG_WARNING : ARC_LOG_INFO,
-	    "%s", a->summary);
+	if (!ss->quiet)
+		arc_adapter_log(ss->ad, a->error ? ARC_LOG_WARNING :
+		    ARC_LOG_INFO, "%s", a->summary);
 }
 
 int
@@ -854,6 +873,14 @@ arc_session_wait(arc_session *ss)
 	if (!ss->done && !ss->failed)
 		check(ss, arc_msg_wait(ss->msg,
 		    (int)conf_num(ss->ad->conf, "message-timeout")));
+	return arc_session_eom(ss);
+}
+
+int
+arc_session_finish(arc_session *ss)
+{
+	if (!ss->done && !ss->failed)
+		check(ss, arc_msg_wait(ss->msg, 0));
 	return arc_session_eom(ss);
 }
 

@@ -32,7 +32,10 @@
  * error is set: the adapter passes the message on, unless the operator
  * set "on-error tempfail" (then tempfail is set and smtp_reply is a 451).
  *
- * Ownership: arc_conf and arc_adapter are process-wide, not thread-safe;
+ * Ownership: arc_conf and arc_adapter are process-wide, not thread-safe:
+ * sessions share their adapter (key cache, resolver), so every call on
+ * one adapter and its sessions must be serialized (one mutex, as
+ * arc-milter does, or one adapter per thread);
  * an arc_session is owned by the caller until arc_session_free(); the
  * strings in params are copied; the actions and everything they point
  * to live until arc_session_free().  Data given to header/body/feed may
@@ -94,6 +97,8 @@ typedef struct {
 	/* extra Authentication-Results values (without the field name)
 	 * the host adds for this message, NULL-terminated, copied */
 	const char *const *authres;
+	int		 quiet;		/* 1: no summary log line (the adapter
+					 * logs actions.summary its own way) */
 } arc_session_params;
 
 arc_session	*arc_session_create(arc_adapter *, const arc_session_params *);
@@ -108,6 +113,9 @@ enum { ARC_SESSION_DONE = 0, ARC_SESSION_PENDING = 1 };
 int		 arc_session_eom(arc_session *);
 /* Blocking hosts: waits for key lookups up to the configured timeout. */
 int		 arc_session_wait(arc_session *);
+/* Never blocks: lookups still outstanding count as failed (timed out),
+ * and the message is finished.  For an event loop's own deadline. */
+int		 arc_session_finish(arc_session *);
 typedef void	(*arc_session_ready_fn)(arc_session *, void *);
 void		 arc_session_set_ready_cb(arc_session *, arc_session_ready_fn,
 		    void *);

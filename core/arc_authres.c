@@ -63,6 +63,8 @@ arc_authres_parse(arc_authres *ar, const char *p, size_t len)
 		for (i++; i < len && p[i] != '"'; i++) {
 			if (p[i] == '\\' && i + 1 < len)
 				i++;
+			if (p[i] == '\0')	/* it would end the id early */
+				return "NUL in the authserv-id";
 			if (o + 1 < sizeof(ar->id))
 				ar->id[o++] = p[i];
 		}

@@ -47,6 +47,12 @@ arc_buf_add(arc_buf *b, const void *p, size_t n)
 	return 1;
 }
 
+char *
+arc_buf_reserve(arc_buf *b, size_t n)
+{
+	return grow(b, n) ? b->data + b->len : NULL;
+}
+
 int
 arc_buf_adds(arc_buf *b, const char *s)
 {

@@ -21,6 +21,10 @@ typedef struct {
 int	arc_buf_add(arc_buf *, const void *, size_t);
 int	arc_buf_adds(arc_buf *, const char *);
 int	arc_buf_addc(arc_buf *, char);
+/* Room for n more bytes: returns where they go (NULL if the buffer has
+ * failed or cannot grow); the caller writes at most n bytes there, adds
+ * what it wrote to len and puts the NUL after it. */
+char	*arc_buf_reserve(arc_buf *, size_t n);
 int	arc_buf_printf(arc_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	arc_buf_reset(arc_buf *);

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <openssl/evp.h>
 
 #include "arc_canon.h"
@@ -20,11 +24,40 @@ lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+/* Relaxed value bytes [s, e) to o: no CR or LF, a WSP run becomes one SP
+ * before the next content, none at the start; *wsp and *started carry
+ * that across pieces.  Returns the new end of o. */
+static char *
+relax_value(char *o, const char *s, const char *e, int *wsp, int *started)
+{
+	int	 w = *wsp, st = *started;
+
+	for (; s < e; s++) {
+		char	 c = *s;
+
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == ' ' || c == '\t') {
+			w = 1;
+			continue;
+		}
+		if (w && st)
+			*o++ = ' ';
+		w = 0;
+		st = 1;
+		*o++ = c;
+	}
+	*wsp = w;
+	*started = st;
+	return o;
+}
+
 int
 arc_canon_header(arc_buf *out, const char *f, size_t len,
     arc_canon_mode mode, const char *skip, size_t skip_len, int crlf)
 {
 	const char	*skip_end = skip ? skip + skip_len : NULL;
+	char		*o, *start;
 	size_t		 i, colon;
 	int		 wsp = 0, started = 0;
 
@@ -40,37 +73,41 @@ arc_canon_header(arc_buf *out, const char *f, size_t len,
 		return !out->failed;
 	}
 
-	/* relaxed: lower-case name, no WSP around the colon */
+	/* relaxed: lower-case name, no WSP around the colon; the result is
+	 * never longer than the field plus ':' and CRLF, so it is written
+	 * straight into room made once */
+	if ((o = start = arc_buf_reserve(out, len + 3)) == NULL)
+		return 0;
 	for (colon = 0; colon < len && f[colon] != ':'; colon++)
 		;
 	i = colon;
 	while (i > 0 && is_wsp(f[i - 1]))
 		i--;
 	for (size_t k = 0; k < i; k++)
-		arc_buf_addc(out, lower(f[k]));
-	arc_buf_addc(out, ':');
+		*o++ = lower(f[k]);
+	*o++ = ':';
 
-	/* value: unfold, WSP runs to one SP, no leading or trailing WSP */
-	for (i = colon + 1; i < len; i++) {
-		const char *p = f + i;
+	/* value: unfold, WSP runs to one SP, no leading or trailing WSP;
+	 * the skipped span (a b= value) leaves no trace */
+	if (colon < len) {
+		const char *v = f + colon + 1, *e = f + len;
 
-		if (skip && p >= skip && p < skip_end)
-			continue;
-		if (*p == '\r' || *p == '\n')
-			continue;
-		if (is_wsp(*p)) {
-			wsp = 1;
-			continue;
+		if (skip == NULL)
+			o = relax_value(o, v, e, &wsp, &started);
+		else {
+			o = relax_value(o, v, skip < v ? v : skip > e ? e :
+			    skip, &wsp, &started);
+			o = relax_value(o, skip_end < v ? v : skip_end > e ? e :
+			    skip_end, e, &wsp, &started);
 		}
-		if (wsp && started)
-			arc_buf_addc(out, ' ');
-		wsp = 0;
-		started = 1;
-		arc_buf_addc(out, *p);
 	}
-	if (crlf)
-		arc_buf_add(out, "\r\n", 2);
-	return !out->failed;
+	if (crlf) {
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	out->len += (size_t)(o - start);
+	out->data[out->len] = '\0';
+	return 1;
 }
 
 /* ---- body ------------------------------------------------------------- */
@@ -182,6 +219,91 @@ plain(unsigned char c)
 	return c != '\r' && c != '\n' && c != ' ' && c != '\t';
 }
 
+/*
+ * The fast path.  With nothing withheld (no CR, line end or WSP run
+ * pending), a stretch of input that ends on plain content comes out of
+ * canonicalization unchanged, unless it holds a byte the mode rewrites:
+ * a bare CR or LF (both modes), a tab, or a space followed by WSP, CR
+ * or LF (relaxed).  Line ends and empty lines inside such a stretch are
+ * emitted as they are, because content follows them.  bad() says
+ * whether p[k] is such a byte; clean_span() returns the length of the
+ * longest stretch at p, 16 bytes at a time where SSE2 is available
+ * (a block with no byte up to ' ', as in base64, costs one compare).
+ */
+static int
+bad(int relaxed, const unsigned char *p, size_t n, size_t k)
+{
+	unsigned char	 c = p[k];
+	int		 next = k + 1 < n ? p[k + 1] : -1;
+
+	if (c == '\n')
+		return k == 0 || p[k - 1] != '\r';
+	if (c == '\r')
+		return next != '\n';
+	if (!relaxed)
+		return 0;
+	return c == '\t' || (c == ' ' && (next == -1 || !plain(next)));
+}
+
+static size_t
+clean_span(int relaxed, const unsigned char *p, size_t n)
+{
+	size_t	 k;
+
+	if (n == 0 || bad(relaxed, p, n, 0))
+		return 0;
+	k = 1;
+#ifdef __SSE2__
+	{
+		const __m128i	 sp = _mm_set1_epi8(' ');
+		const __m128i	 tab = _mm_set1_epi8('\t');
+		const __m128i	 cr = _mm_set1_epi8('\r');
+		const __m128i	 lf = _mm_set1_epi8('\n');
+		__m128i		 v, nx, pv, nlf, b;
+		int		 mask;
+
+		/* each block needs the byte before it and the one after */
+		for (; k + 17 <= n; k += 16) {
+			v = _mm_loadu_si128((const __m128i *)(p + k));
+			/* no byte <= ' ' (no WSP, CR, LF): nothing to check */
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v,
+			    sp), v)) == 0)
+				continue;
+			nx = _mm_loadu_si128((const __m128i *)(p + k + 1));
+			pv = _mm_loadu_si128((const __m128i *)(p + k - 1));
+			nlf = _mm_cmpeq_epi8(nx, lf);
+			b = _mm_or_si128(
+			    _mm_andnot_si128(nlf, _mm_cmpeq_epi8(v, cr)),
+			    _mm_andnot_si128(_mm_cmpeq_epi8(pv, cr),
+			    _mm_cmpeq_epi8(v, lf)));
+			if (relaxed) {
+				__m128i nwsp = _mm_or_si128(_mm_or_si128(
+				    _mm_cmpeq_epi8(nx, sp),
+				    _mm_cmpeq_epi8(nx, tab)), _mm_or_si128(
+				    _mm_cmpeq_epi8(nx, cr), nlf));
+
+				b = _mm_or_si128(b, _mm_or_si128(
+				    _mm_cmpeq_epi8(v, tab), _mm_and_si128(
+				    _mm_cmpeq_epi8(v, sp), nwsp)));
+			}
+			if ((mask = _mm_movemask_epi8(b)) != 0) {
+				k += (size_t)__builtin_ctz((unsigned)mask);
+				goto found;
+			}
+		}
+	}
+#endif
+	for (; k < n; k++)
+		if (bad(relaxed, p, n, k))
+			break;
+#ifdef __SSE2__
+found:
+#endif
+	while (k > 0 && !plain(p[k - 1]))
+		k--;
+	return k;
+}
+
 int
 arc_bodyhash_update(arc_bodyhash *bh, const unsigned char *p, size_t n)
 {
@@ -190,6 +312,23 @@ arc_bodyhash_update(arc_bodyhash *bh, const unsigned char *p, size_t n)
 	while (i < n) {
 		unsigned char c = p[i];
 
+		if (!bh->cr_held && bh->pending_crlf == 0 && !bh->pending_wsp &&
+		    (run = clean_span(bh->mode == ARC_CANON_RELAXED, p + i,
+		    n - i)) > 0) {
+			emit(bh, p + i, run);
+			bh->line_content = 1;
+			i += run;
+			/* relaxed stops most often at a WSP run between
+			 * words: one SP for it, and on from the content */
+			for (run = i; bh->mode == ARC_CANON_RELAXED &&
+			    run < n && (p[run] == ' ' || p[run] == '\t'); run++)
+				;
+			if (run > i && run < n && plain(p[run])) {
+				emit(bh, (const unsigned char *)" ", 1);
+				i = run;
+			}
+			continue;
+		}
 		if (bh->cr_held) {
 			bh->cr_held = 0;
 			if (c == '\n') {

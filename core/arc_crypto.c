@@ -71,6 +71,82 @@ arc_crypto_sign(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
 	return ok;
 }
 
+EVP_MD_CTX *
+arc_crypto_prepare(EVP_PKEY *key, arc_alg alg, int sign)
+{
+	const EVP_MD	*md = alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL;
+	EVP_MD_CTX	*ctx;
+	int		 r;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	r = sign ? EVP_DigestSignInit(ctx, NULL, md, NULL, key) :
+	    EVP_DigestVerifyInit(ctx, NULL, md, NULL, key);
+	ERR_clear_error();
+	if (r != 1) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+/* A copy of a prepared context for one signature; FINALISE lets
+ * OpenSSL finish it in place instead of on yet another copy. */
+static EVP_MD_CTX *
+copy_prepared(const EVP_MD_CTX *tpl)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return NULL;
+	if (EVP_MD_CTX_copy_ex(ctx, tpl) != 1) {
+		EVP_MD_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	EVP_MD_CTX_set_flags(ctx, EVP_MD_CTX_FLAG_FINALISE);
+	return ctx;
+}
+
+int
+arc_crypto_verify_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
+    const void *data, size_t len, const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[32];
+	int		 r;
+
+	if (!prehash(alg, &data, &len, md) || (ctx = copy_prepared(tpl)) ==
+	    NULL)
+		return -1;
+	r = EVP_DigestVerify(ctx, sig, siglen, data, len);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return r == 1 ? 1 : 0;
+}
+
+int
+arc_crypto_sign_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
+    const void *data, size_t len, arc_buf *out)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 md[32], *sig = NULL;
+	size_t		 siglen = 0;
+	int		 ok = 0;
+
+	if (!prehash(alg, &data, &len, md) || (ctx = copy_prepared(tpl)) ==
+	    NULL)
+		return 0;
+	if (EVP_DigestSign(ctx, NULL, &siglen, data, len) == 1 &&
+	    (sig = malloc(siglen)) != NULL &&
+	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
+		ok = arc_base64_encode(out, sig, siglen);
+	free(sig);
+	EVP_MD_CTX_free(ctx);
+	ERR_clear_error();
+	return ok;
+}
+
 EVP_PKEY *
 arc_crypto_load_private(const char *pem, size_t len, arc_alg *alg,
     char *err, size_t errlen)

@@ -27,6 +27,7 @@ struct arc_lib {
 struct arc_signer {
 	char		*domain, *selector;
 	EVP_PKEY	*key;
+	EVP_MD_CTX	*sign_ctx;	/* prepared once, copied to sign */
 	arc_alg		 alg;
 	char		*headers;	/* colon list, lower case */
 	char		*oversign;

@@ -74,6 +74,7 @@ entry_free(arc_keystore *ks, arc_keyentry *e)
 	if (e->state == ARC_KEY_PENDING && ks->has_backend &&
 	    ks->backend.cancel != NULL)
 		ks->backend.cancel(ks->backend.ctx, e);
+	EVP_MD_CTX_free(e->vctx);
 	EVP_PKEY_free(e->pkey);
 	free(e->qname);
 	free(e->error);
@@ -152,7 +153,8 @@ void
 arc_keys_set_limits(arc_keystore *ks, unsigned max_entries,
     unsigned min_rsa_bits, unsigned max_rsa_bits)
 {
-	ks->max_entries = max_entries;
+	if (max_entries != 0)
+		ks->max_entries = max_entries;
 	ks->min_rsa_bits = min_rsa_bits;
 	ks->max_rsa_bits = max_rsa_bits;
 }
@@ -337,6 +339,8 @@ arc_keyrec_parse(arc_keyentry *e, const char *txt, unsigned min_bits,
 	const unsigned char	*dp;
 	size_t			 derlen;
 
+	EVP_MD_CTX_free(e->vctx);
+	e->vctx = NULL;
 	EVP_PKEY_free(e->pkey);
 	e->pkey = NULL;
 	if ((why = arc_tags_parse(&tl, txt, strlen(txt))) != NULL) {

@@ -39,6 +39,7 @@ struct arc_keyentry {
 	char		*qname;		/* lower case */
 	int		 state;
 	EVP_PKEY	*pkey;		/* NULL if error is set */
+	EVP_MD_CTX	*vctx;		/* verifier's, prepared on first use */
 	int		 ktype;
 	unsigned	 bits;
 	int		 testing;	/* t=y */
@@ -74,6 +75,8 @@ void		 arc_keys_set_callback(arc_keystore *, arc_txt_lookup_fn,
 		    void *);
 /* Takes ownership of the backend's ctx (freed with b->free). */
 void		 arc_keys_set_backend(arc_keystore *, const arc_key_backend *);
+/* max_entries 0 keeps the current cache bound.  The RSA bounds apply
+ * to records parsed from then on (cached keys keep their verdict). */
 void		 arc_keys_set_limits(arc_keystore *, unsigned max_entries,
 		    unsigned min_rsa_bits, unsigned max_rsa_bits);
 void		 arc_keys_set_now(arc_keystore *, time_t);

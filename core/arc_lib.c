@@ -205,6 +205,8 @@ arc_signer_create_pem(const char *domain, const char *selector,
 		arc_signer_free(s);
 		return NULL;
 	}
+	/* NULL is not fatal: signing then sets a context up each time */
+	s->sign_ctx = arc_crypto_prepare(s->key, s->alg, 1);
 	if (arc_signer_set_headers(s, NULL,
 	    "from:to:cc:subject:date:message-id:reply-to") != ARC_OK) {
 		snprintf(err, errlen, "out of memory");
@@ -244,6 +246,7 @@ arc_signer_free(arc_signer *s)
 {
 	if (s == NULL)
 		return;
+	EVP_MD_CTX_free(s->sign_ctx);
 	EVP_PKEY_free(s->key);
 	free(s->domain);
 	free(s->selector);

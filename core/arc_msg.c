@@ -130,8 +130,9 @@ arc_status
 arc_msg_header(arc_msg *m, const char *p, size_t len)
 {
 	arc_field	*f;
-	arc_buf		 b = { 0 };
-	size_t		 i;
+	const char	*nl;
+	char		*text;
+	size_t		 i, o, e, extra;
 
 	if (m->state != ST_HEADERS)
 		return misuse(m, "header field after end of headers");
@@ -156,19 +157,30 @@ arc_msg_header(arc_msg *m, const char *p, size_t len)
 		m->fields = nf;
 		m->capfields = cap;
 	}
-	/* line ends inside the field become CRLF, as canonicalization needs */
-	for (i = 0; i < len; i++) {
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			arc_buf_addc(&b, '\r');
-		arc_buf_addc(&b, p[i]);
-	}
-	if (b.failed) {
-		arc_buf_free(&b);
+	/* line ends inside the field become CRLF, as canonicalization
+	 * needs: a bare LF gets a CR.  Sized first, copied line by line */
+	for (i = 0, extra = 0; (nl = memchr(p + i, '\n', len - i)) != NULL;
+	    i = (size_t)(nl - p) + 1)
+		if (nl == p || nl[-1] != '\r')
+			extra++;
+	if ((text = malloc(len + extra + 1)) == NULL)
 		return ARC_ERR_NOMEM;
+	for (i = 0, o = 0; i < len; i = e) {
+		nl = memchr(p + i, '\n', len - i);
+		e = nl != NULL ? (size_t)(nl - p) : len;
+		memcpy(text + o, p + i, e - i);
+		o += e - i;
+		if (nl != NULL) {
+			if (nl == p || nl[-1] != '\r')
+				text[o++] = '\r';
+			text[o++] = '\n';
+			e++;
+		}
 	}
+	text[o] = '\0';
 	f = &m->fields[m->nfields];
-	f->len = b.len;
-	f->text = arc_buf_steal(&b);
+	f->len = o;
+	f->text = text;
 	for (i = 0; i < f->len && f->text[i] != ':'; i++)
 		;
 	if (i == f->len) {		/* no colon: not a header field */

@@ -135,14 +135,24 @@ fw_finish(field_writer *w, const char *sig)
 
 /* ---- AAR ---------------------------------------------------------------- */
 
-/* Adds a payload piece, unfolded when the output is unfolded. */
+/* Adds a payload piece, unfolded when the output is unfolded.  Of the
+ * line ends only folds (CRLF before white space) are kept: a NUL, a bare
+ * CR or LF, or a CRLF before anything else, from a hostile field or a
+ * caller's string, would end the AAR early or start another field. */
 static void
 add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
 {
 	if ((*count)++ > 0)
 		arc_buf_adds(b, fold ? ";\r\n\t" : "; ");
 	for (size_t i = 0; i < n; i++) {
-		if (!fold && (p[i] == '\r' || p[i] == '\n'))
+		if (p[i] == '\r' && i + 2 < n && p[i + 1] == '\n' &&
+		    (p[i + 2] == ' ' || p[i + 2] == '\t')) {
+			if (fold)
+				arc_buf_add(b, "\r\n", 2);
+			i++;
+			continue;
+		}
+		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
 			continue;
 		arc_buf_addc(b, p[i]);
 	}
@@ -296,7 +306,9 @@ sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return ARC_ERR_NOMEM;
 	}
-	ok = arc_crypto_sign(s->key, s->alg, data->data, data->len, &sig);
+	ok = s->sign_ctx != NULL ? arc_crypto_sign_prepared(s->sign_ctx,
+	    s->alg, data->data, data->len, &sig) : arc_crypto_sign(s->key,
+	    s->alg, data->data, data->len, &sig);
 	if (!ok) {
 		arc_buf_free(&sig);
 		snprintf(m->error, sizeof(m->error), "signing failed");

@@ -385,6 +385,9 @@ start_lookups(arc_msg *m)
 {
 	unsigned	 i;
 
+	/* the caller may have changed the RSA bounds in arc_lib_limits() */
+	arc_keys_set_limits(m->lib->keys, 0, m->lib->limits.min_rsa_bits,
+	    m->lib->limits.max_rsa_bits);
 	/* every lookup first counts as pending, so a synchronous answer
 	 * cannot drive the count below zero */
 	m->keys_pending = m->nkeys;
@@ -567,8 +570,8 @@ arc_verify_prepare(arc_msg *m)
 
 /* ---- signatures ------------------------------------------------------------ */
 
-/* The key for h, or NULL with *why set. */
-static EVP_PKEY *
+/* The usable key entry for h, or NULL with *why set. */
+static arc_keyentry *
 key_for(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
 {
 	arc_keyentry	*e;
@@ -595,7 +598,7 @@ key_for(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
 		*why = "key type does not match a=";
 		return NULL;
 	}
-	return e->pkey;
+	return e;
 }
 
 static const arc_tag *
@@ -605,7 +608,7 @@ sig_tag(arc_hdr *h)
 }
 
 static int
-check_signature(arc_hdr *h, EVP_PKEY *key, arc_buf *data,
+check_signature(arc_hdr *h, arc_keyentry *key, arc_buf *data,
     const char **why)
 {
 	const arc_tag	*b = sig_tag(h);
@@ -623,7 +626,13 @@ check_signature(arc_hdr *h, EVP_PKEY *key, arc_buf *data,
 		*why = "out of memory";
 		return 0;
 	}
-	r = arc_crypto_verify(key, h->alg, data->data, data->len, sig, siglen);
+	/* the key's context is set up once, for all the messages that
+	 * the key cache serves it to */
+	if (key->vctx == NULL)
+		key->vctx = arc_crypto_prepare(key->pkey, h->alg, 0);
+	r = key->vctx != NULL ? arc_crypto_verify_prepared(key->vctx, h->alg,
+	    data->data, data->len, sig, siglen) : arc_crypto_verify(key->pkey,
+	    h->alg, data->data, data->len, sig, siglen);
 	free(sig);
 	if (r != 1)
 		*why = r < 0 ? "signature check failed internally" :
@@ -657,9 +666,15 @@ arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
     arc_canon_mode mode, arc_buf *data)
 {
 	struct { const char *p; size_t l; } *names;
-	size_t	 i, s, e, n = 0;
+	size_t	 i, s, e, n = 0, max = 1;
 
-	if ((names = calloc(MAX_H_ENTRIES, sizeof(*names))) == NULL)
+	/* names are cut at colons and FWS: at most one more than those */
+	for (i = 0; i < len; i++)
+		if (hl[i] == ':' || is_fws(hl[i]))
+			max++;
+	if (max > MAX_H_ENTRIES)
+		max = MAX_H_ENTRIES;
+	if ((names = calloc(max, sizeof(*names))) == NULL)
 		return -1;
 	for (i = 0; i < len; ) {
 		while (i < len && (is_fws(hl[i]) || hl[i] == ':'))
@@ -670,7 +685,7 @@ arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
 		e = i;
 		if (e == s)
 			continue;
-		if (n == MAX_H_ENTRIES) {
+		if (n == max) {		/* only when max is MAX_H_ENTRIES */
 			free(names);
 			return -1;
 		}
@@ -710,7 +725,7 @@ verify_ams(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
 	unsigned char	*want;
 	size_t		 wantlen;
 	arc_buf		 data = { 0 };
-	EVP_PKEY	*key;
+	arc_keyentry	*key;
 	int		 ok;
 
 	if (h->error) {
@@ -747,23 +762,25 @@ verify_ams(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
 	return ok;
 }
 
+/* The AS of set inst signs sets 1..inst-1, its AAR and AMS, then itself
+ * without b=: chain holds every set canonicalized (once per message, not
+ * once per AS), and its first upto bytes are what precedes the AS. */
 static int
-verify_as(arc_msg *m, int inst, const char **why, arc_dnssec *dnssec)
+verify_as(arc_msg *m, int inst, const arc_buf *chain, size_t upto,
+    const char **why, arc_dnssec *dnssec)
 {
 	arc_hdr		*h = m->set[inst][ARC_AS];
 	arc_buf		 data = { 0 };
-	EVP_PKEY	*key;
-	int		 i, k, ok;
+	arc_keyentry	*key;
+	int		 ok;
 
 	if ((key = key_for(m, h, why, dnssec)) == NULL)
 		return 0;
-	for (i = 1; i <= inst; i++)
-		for (k = 0; k < ARC_NKINDS; k++) {
-			arc_hdr *x = m->set[i][k];
-
-			add_field(&data, &m->fields[x->field],
-			    ARC_CANON_RELAXED, x == h ? h : NULL);
-		}
+	if (chain->failed)
+		data.failed = 1;
+	else
+		arc_buf_add(&data, chain->data, upto);
+	add_field(&data, &m->fields[h->field], ARC_CANON_RELAXED, h);
 	ok = check_signature(h, key, &data, why);
 	arc_buf_free(&data);
 	return ok;
@@ -773,6 +790,8 @@ void
 arc_verify_run(arc_msg *m)
 {
 	const char	*why = NULL;
+	arc_buf		 chain = { 0 };
+	size_t		 upto[51];
 	int		 i, n = m->nsets;
 
 	m->validated = 1;
@@ -803,15 +822,27 @@ arc_verify_run(arc_msg *m)
 	}
 	m->temperror = 0;	/* only failures that decide count */
 	/* step 6: every AS, newest first */
+	for (i = 1; i <= n; i++) {
+		add_field(&chain, &m->fields[m->set[i][ARC_AAR]->field],
+		    ARC_CANON_RELAXED, NULL);
+		add_field(&chain, &m->fields[m->set[i][ARC_AMS]->field],
+		    ARC_CANON_RELAXED, NULL);
+		upto[i] = chain.len;
+		add_field(&chain, &m->fields[m->set[i][ARC_AS]->field],
+		    ARC_CANON_RELAXED, NULL);
+	}
 	for (i = n; i >= 1; i--) {
-		if (!verify_as(m, i, &why, &m->info[i].as_dnssec)) {
+		if (!verify_as(m, i, &chain, upto[i], &why,
+		    &m->info[i].as_dnssec)) {
 			m->info[i].as_result = ARC_SIG_FAIL;
 			m->info[i].as_reason = why;
 			arc_msg_fail(m, "AS i=%d d=%s s=%s: %s", i,
 			    m->info[i].as_domain, m->info[i].as_selector, why);
+			arc_buf_free(&chain);
 			return;
 		}
 		m->info[i].as_result = ARC_SIG_PASS;
 	}
+	arc_buf_free(&chain);
 	m->cv = ARC_CV_PASS;
 }

@@ -49,7 +49,8 @@ usage(void)
 	    "[--oversign h1:...]\n"
 	    "                  [--timestamp T] [--algorithm "
 	    "rsa-sha256|ed25519-sha256]\n"
-	    "                  [--no-fold] [--set-only] [FILE|-]\n"
+	    "                  [--no-fold] [--set-only] "
+	    "[--allow-world-readable-key] [FILE|-]\n"
 	    "       %s keygen --domain D --selector S [--type rsa|ed25519] "
 	    "[--bits N] --out PEM\n", progname, progname, progname);
 	exit(EX_USAGE);
@@ -71,12 +72,12 @@ struct opts {
 	const char	*keyfile, *headers, *oversign, *algorithm, *type;
 	const char	*out, *dns_forwarder, *conf;
 	long long	 timestamp;
-	int		 bits, no_fold, set_only, no_dns;
+	int		 bits, no_fold, set_only, no_dns, allow_readable;
 };
 
 enum { O_KEYS = 256, O_REMOTE_IP, O_AUTHSERV, O_DOMAIN, O_SELECTOR, O_KEY,
     O_HEADERS, O_OVERSIGN, O_TIMESTAMP, O_ALGORITHM, O_NOFOLD, O_SETONLY,
-    O_TYPE, O_BITS, O_OUT, O_DNSFWD, O_NODNS, O_CONF };
+    O_TYPE, O_BITS, O_OUT, O_DNSFWD, O_NODNS, O_CONF, O_READABLE };
 
 static const struct option longopts[] = {
 	{ "keys", required_argument, NULL, O_KEYS },
@@ -97,6 +98,7 @@ static const struct option longopts[] = {
 	{ "dns-forwarder", required_argument, NULL, O_DNSFWD },
 	{ "no-dns", no_argument, NULL, O_NODNS },
 	{ "config", required_argument, NULL, O_CONF },
+	{ "allow-world-readable-key", no_argument, NULL, O_READABLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -141,6 +143,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_DNSFWD:		o->dns_forwarder = optarg; break;
 		case O_NODNS:		o->no_dns = 1; break;
 		case O_CONF:		o->conf = optarg; break;
+		case O_READABLE:	o->allow_readable = 1; break;
 		case O_NOFOLD:		o->no_fold = 1; break;
 		case O_SETONLY:		o->set_only = 1; break;
 		case O_TIMESTAMP:
@@ -356,6 +359,11 @@ cmd_seal(int argc, char **argv)
 	if (!o.domain || !o.selector || !o.keyfile || !o.authserv_id)
 		usage();
 	lib = make_lib(&o);
+	/* as in every adapter: a key anyone can read is no secret */
+	if (!o.allow_readable && stat(o.keyfile, &st) == 0 &&
+	    (st.st_mode & S_IROTH))
+		die(EX_NOPERM, "%s is readable by everyone: chmod o-r it, or "
+		    "give --allow-world-readable-key", o.keyfile);
 	if ((signer = arc_signer_create(o.domain, o.selector, o.keyfile, err,
 	    sizeof(err))) == NULL)
 		die(EX_DATAERR, "%s", err);

@@ -1,0 +1,152 @@
+#!/bin/sh
+# make-corpus.sh - seed corpora for the libFuzzer harnesses, from the
+# ValiMail ARC test suite.
+#
+# Usage: sh fuzz/make-corpus.sh [SUITE_DIR [OUT_DIR]]
+#   SUITE_DIR  default $ARC_TEST_SUITE, else ../shared/arc_test_suite
+#   OUT_DIR    default fuzz; seeds go to OUT_DIR/corpus-<harness>/
+#
+# Contract: reads every *.yml of the suite with python3 + PyYAML
+# (Debian: python3-yaml) and writes one file per distinct seed, named
+# after its SHA-1 (as libFuzzer names its finds), so rerunning adds
+# nothing twice and keeps what the fuzzer found.  Seeds:
+#   fuzz_headers, fuzz_message  each message, with LF and with CRLF
+#   fuzz_tags     ARC-Seal and ARC-Message-Signature values, the
+#                 expected AS/AMS of the signing tests, the key records
+#   fuzz_authres  Authentication-Results values, AAR values without
+#                 their "i=N;", the expected AARs of the signing tests
+#   fuzz_keyrec   the suite's key records, plus Ed25519, revoked and
+#                 tagged variants
+#   fuzz_smtpd    OpenSMTPD filter protocol lines: a session carrying
+#                 each message, and config/report lines
+# Exit status non-zero if the suite or PyYAML is missing.
+set -eu
+
+SUITE=${1:-${ARC_TEST_SUITE:-../shared/arc_test_suite}}
+OUT=${2:-fuzz}
+
+if [ ! -d "$SUITE" ]; then
+	echo "make-corpus: no test suite at $SUITE" >&2
+	exit 1
+fi
+exec /usr/bin/python3 - "$SUITE" "$OUT" <<'EOF'
+import glob, hashlib, os, re, sys
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("make-corpus: python3-yaml is missing (apt-get install "
+             "python3-yaml)")
+
+suite, out = sys.argv[1], sys.argv[2]
+seeds = {}
+
+def add(harness, data):
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    seeds.setdefault(harness, set()).add(data)
+
+def fields(msg):
+    """(name, value) of each header field, folding kept."""
+    head = re.split(r"\r?\n\r?\n", msg, maxsplit=1)[0]
+    cur = []
+    res = []
+    for line in re.split(r"(?<=\n)", head):
+        if line[:1] in (" ", "\t") and cur:
+            cur.append(line)
+            continue
+        if cur:
+            res.append("".join(cur))
+        cur = [line]
+    if cur:
+        res.append("".join(cur))
+    out = []
+    for f in res:
+        if ":" in f:
+            n, v = f.split(":", 1)
+            out.append((n.strip().lower(), v.rstrip("\r\n")))
+    return out
+
+def crlf(s):
+    return re.sub(r"\r?\n", "\r\n", s)
+
+records = set()
+messages = []
+for path in sorted(glob.glob(os.path.join(suite, "*.yml"))):
+    with open(path, encoding="utf-8") as fp:
+        docs = list(yaml.safe_load_all(fp))
+    for doc in docs:
+        if not isinstance(doc, dict):
+            continue
+        for rec in (doc.get("txt-records") or {}).values():
+            records.add(str(rec).strip())
+        for case in (doc.get("tests") or {}).values():
+            if not isinstance(case, dict):
+                continue
+            msg = case.get("message")
+            if isinstance(msg, str):
+                messages.append(msg)
+            for k in ("AS", "AMS"):
+                if isinstance(case.get(k), str) and case[k].strip():
+                    add("fuzz_tags", case[k].strip())
+            if isinstance(case.get("AAR"), str):
+                add("fuzz_authres",
+                    re.sub(r"^\s*i\s*=\s*\d+\s*;", "", case["AAR"]).strip())
+
+for msg in messages:
+    for m in (msg, crlf(msg)):
+        add("fuzz_headers", m)
+        add("fuzz_message", m)
+    for name, value in fields(msg):
+        if name in ("arc-seal", "arc-message-signature"):
+            add("fuzz_tags", value)
+        elif name == "authentication-results":
+            add("fuzz_authres", value)
+        elif name == "arc-authentication-results":
+            add("fuzz_authres", re.sub(r"^\s*i\s*=\s*\d+\s*;", "", value))
+
+ed = "p=/PrHdagMGdV7Fq1XpIrslnuGs18wjK75D9Z5blIj2Jw="
+for rec in records | {"v=DKIM1; k=ed25519; " + ed}:
+    add("fuzz_keyrec", rec)
+    add("fuzz_tags", rec)
+    p = rec[rec.index("p="):] if "p=" in rec else ed
+    for variant in ("v=DKIM1; p=", "v=DKIM1; h=sha1:sha256; s=email; "
+                    "t=y:s; " + p, "k=rsa; v=DKIM1; " + p,
+                    "v=DKIM1; k=ed25519; n=note; " + p):
+        add("fuzz_keyrec", variant)
+
+sid, tok = "b0e882333723df98", "a939b4dabe0bfdf4"
+t = "1576146008.006099"
+for line in ("config|smtpd-version|6.8.0p2", "config|smtp-session-timeout|300",
+             "config|subsystem|smtp-in", "config|ready",
+             "report|0.6|%s|smtp-in|link-connect|%s|mail.example|pass|"
+             "192.0.2.1:41234|192.0.2.25:25" % (t, sid),
+             "report|0.6|%s|smtp-in|link-connect|%s|localhost|pass|"
+             "[IPv6:2001:db8::1]:587|[2001:db8::25]:587" % (t, sid),
+             "report|0.6|%s|smtp-in|tx-mail|%s|1ef1c203|ok|"
+             "<a@a.example>" % (t, sid),
+             "report|0.5|%s|smtp-in|tx-rcpt|%s|1ef1c203|<b@b.example>|ok"
+             % (t, sid),
+             "report|0.6|%s|smtp-in|link-disconnect|%s" % (t, sid),
+             "filter|0.6|%s|smtp-in|data-line|%s|%s|." % (t, sid, tok),
+             "filter|0.7|%s|smtp-in|commit|%s|%s" % (t, sid, tok)):
+    add("fuzz_smtpd", line)
+for msg in messages[:40]:
+    for l in msg.split("\n")[:40]:
+        if l.startswith("."):
+            l = "." + l
+        add("fuzz_smtpd", "filter|0.6|%s|smtp-in|data-line|%s|%s|%s"
+            % (t, sid, tok, l))
+
+total = 0
+for harness, items in sorted(seeds.items()):
+    d = os.path.join(out, "corpus-" + harness)
+    os.makedirs(d, exist_ok=True)
+    for data in items:
+        path = os.path.join(d, hashlib.sha1(data).hexdigest())
+        if not os.path.exists(path):
+            with open(path, "wb") as fp:
+                fp.write(data)
+    total += len(items)
+    print("make-corpus: %-13s %4d seeds in %s" % (harness, len(items), d))
+EOF
