@@ -106,9 +106,11 @@ demo: deps
 	sh scripts/demo.sh $(BUILD)/arctool
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(BUILD)/arctool $(DESTDIR)$(PREFIX)/bin/arctool
 	install -m 644 docs/arctool.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 docs/arc.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf build

@@ -25,52 +25,6 @@ prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32])
 	return 1;
 }
 
-int
-arc_crypto_verify(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
-    const unsigned char *sig, size_t siglen)
-{
-	EVP_MD_CTX	*ctx;
-	unsigned char	 md[32];
-	int		 r;
-
-	if (!prehash(alg, &data, &len, md))
-		return -1;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	r = EVP_DigestVerifyInit(ctx, NULL,
-	    alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL, NULL, key);
-	if (r == 1)
-		r = EVP_DigestVerify(ctx, sig, siglen, data, len);
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return r == 1 ? 1 : 0;
-}
-
-int
-arc_crypto_sign(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
-    arc_buf *out)
-{
-	EVP_MD_CTX	*ctx;
-	unsigned char	 md[32], *sig = NULL;
-	size_t		 siglen = 0;
-	int		 ok = 0;
-
-	if (!prehash(alg, &data, &len, md))
-		return 0;
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return 0;
-	if (EVP_DigestSignInit(ctx, NULL,
-	    alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL, NULL, key) == 1 &&
-	    EVP_DigestSign(ctx, NULL, &siglen, data, len) == 1 &&
-	    (sig = malloc(siglen)) != NULL &&
-	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
-		ok = arc_base64_encode(out, sig, siglen);
-	free(sig);
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return ok;
-}
-
 EVP_MD_CTX *
 arc_crypto_prepare(EVP_PKEY *key, arc_alg alg, int sign)
 {
@@ -144,6 +98,36 @@ arc_crypto_sign_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
 	free(sig);
 	EVP_MD_CTX_free(ctx);
 	ERR_clear_error();
+	return ok;
+}
+
+/* One-off signatures: a context made for the occasion. */
+int
+arc_crypto_verify(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
+    const unsigned char *sig, size_t siglen)
+{
+	EVP_MD_CTX	*ctx;
+	int		 r;
+
+	/* a key OpenSSL will not verify with verifies nothing */
+	if ((ctx = arc_crypto_prepare(key, alg, 0)) == NULL)
+		return 0;
+	r = arc_crypto_verify_prepared(ctx, alg, data, len, sig, siglen);
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+int
+arc_crypto_sign(EVP_PKEY *key, arc_alg alg, const void *data, size_t len,
+    arc_buf *out)
+{
+	EVP_MD_CTX	*ctx;
+	int		 ok;
+
+	if ((ctx = arc_crypto_prepare(key, alg, 1)) == NULL)
+		return 0;
+	ok = arc_crypto_sign_prepared(ctx, alg, data, len, out);
+	EVP_MD_CTX_free(ctx);
 	return ok;
 }
 
