@@ -34,7 +34,9 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC $(OPT) $(WARN) $(SANFLAGS) \
 	     -Icore -Iadapters $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
 
-CORE_SRC = core/arc_buf.c core/arc_tags.c core/arc_canon.c core/arc_crypto.c \
+CORE_SRC = core/arc_buf.c core/arc_tags.c core/arc_canon.c core/arc_canon_fast.c \
+	   core/arc_canon_x86_sse2.c core/arc_canon_x86_avx2.c \
+	   core/arc_canon_x86_avx512.c core/arc_crypto.c \
 	   core/arc_keys.c core/arc_authres.c core/arc_lib.c core/arc_msg.c \
 	   core/arc_verify.c core/arc_seal.c core/arc_dns.c core/arc_fold.c
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)

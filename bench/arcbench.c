@@ -5,7 +5,7 @@
  *
  *   arcbench [-nq] [-t SECONDS] [-r ROUNDS] [-a rsa|ed25519|all]
  *       [-k own|same] [-M MB] [-B BUILDDIR] [-c CASE] [-P PEERCMD]
- *       [-w DIR]
+ *       [-w DIR] [-K KERNEL]
  *
  *   -t  CPU seconds each limit and case runs in all (default 2), cut
  *       into -r rounds (default 10); each slice runs at least once
@@ -21,6 +21,8 @@
  *       instead of a temporary directory removed at the end
  *   -c  run only the cases whose name contains this text (for
  *       profiling: "arcbench -c 'seal 2 KB' -a rsa -n -t 5")
+ *   -K  the body canonicalization kernel: avx512, avx2, sse2, generic or
+ *       none (core/arc_canon_fast.h); default the best this CPU has
  *
  * Contract:
  *  - One run measures everything in this process, one thread: the limits
@@ -121,7 +123,7 @@ static struct {
 	int		 rounds;
 	int		 quiet, same_key, no_mem, algs;
 	size_t		 big_mb;
-	const char	*builddir, *peer, *workdir, *only;
+	const char	*builddir, *peer, *workdir, *only, *kernel;
 	char		 dir[PATH_MAX];
 	int		 keep_dir;
 	arc_lib		*lib;
@@ -1300,6 +1302,9 @@ report(struct bcase *cases, int n, struct memrow *mem, int nmem)
 	cpu_name(cpu, sizeof(cpu));
 	printf("\narcbench: %s, %ld CPUs, %s\n", cpu,
 	    sysconf(_SC_NPROCESSORS_ONLN), OpenSSL_version(OPENSSL_VERSION));
+	arc_canon_use_kernel(g.kernel, &g.kernel);
+	printf("body canonicalization: the %s kernel "
+	    "(core/arc_canon_fast.h)\n", g.kernel);
 	printf("rates per CPU second of one thread, best of %d rounds of "
 	    "%.2f s per figure;\nchains on the 2 KB message, %s;\nkeys from "
 	    "a txt-lookup callback (parsed once, cached by the library)\n\n",
@@ -1415,7 +1420,7 @@ usage(void)
 	fprintf(stderr, "usage: arcbench [-nq] [-t SECONDS] [-r ROUNDS] "
 	    "[-a rsa|ed25519|all] [-k own|same]\n"
 	    "                [-M MB] [-B BUILDDIR] [-c CASE] [-P PEERCMD] "
-	    "[-w DIR]\n");
+	    "[-w DIR] [-K KERNEL]\n");
 	exit(64);
 }
 
@@ -1457,7 +1462,7 @@ main(int argc, char **argv)
 	g.rounds = 10;
 	g.algs = 3;
 	g.big_mb = 50;
-	while ((ch = getopt(argc, argv, "a:B:c:k:M:nP:qr:t:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:B:c:k:K:M:nP:qr:t:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			g.algs = strcmp(optarg, "rsa") == 0 ? 1 :
@@ -1477,6 +1482,14 @@ main(int argc, char **argv)
 				g.same_key = 1;
 			else if (strcmp(optarg, "own") != 0)
 				usage();
+			break;
+		case 'K':
+			if (arc_canon_use_kernel(optarg, NULL) != 0) {
+				fprintf(stderr, "arcbench: no %s kernel on "
+				    "this CPU\n", optarg);
+				exit(64);
+			}
+			g.kernel = optarg;
 			break;
 		case 'M':
 			g.big_mb = strtoul(optarg, NULL, 10);

@@ -1,6 +1,7 @@
 /*
  * arc_canon.c - header and body canonicalization; see arc_canon.h.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 #include <openssl/evp.h>
 
 #include "arc_canon.h"
+#include "arc_canon_fast.h"
+#include "arc_crypto.h"
 
 static int
 is_wsp(char c)
@@ -24,6 +27,33 @@ lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
 }
 
+#ifdef __SSE2__
+/* Whether the 16 bytes at s hold no tab, CR or LF, and no space followed
+ * by white space or a line end (s[16] is read): once content has
+ * started, relaxed canonicalization leaves such a block as it is. */
+static int
+clean16(const char *s)
+{
+	const __m128i	 v = _mm_loadu_si128((const __m128i *)s);
+	const __m128i	 nx = _mm_loadu_si128((const __m128i *)(s + 1));
+	const __m128i	 sp = _mm_set1_epi8(' ');
+	__m128i		 gap, bad;
+
+	/* no byte up to ' ' at all: the usual case in a word */
+	if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v)) == 0)
+		return 1;
+	gap = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(nx, sp),
+	    _mm_cmpeq_epi8(nx, _mm_set1_epi8('\t'))), _mm_or_si128(
+	    _mm_cmpeq_epi8(nx, _mm_set1_epi8('\r')),
+	    _mm_cmpeq_epi8(nx, _mm_set1_epi8('\n'))));
+	bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v,
+	    _mm_set1_epi8('\t')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\r'))),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+	    _mm_and_si128(_mm_cmpeq_epi8(v, sp), gap)));
+	return _mm_movemask_epi8(bad) == 0;
+}
+#endif
+
 /* Relaxed value bytes [s, e) to o: no CR or LF, a WSP run becomes one SP
  * before the next content, none at the start; *wsp and *started carry
  * that across pieces.  Returns the new end of o. */
@@ -32,20 +62,34 @@ relax_value(char *o, const char *s, const char *e, int *wsp, int *started)
 {
 	int	 w = *wsp, st = *started;
 
-	for (; s < e; s++) {
-		char	 c = *s;
+	while (s < e) {
+		unsigned char c;
 
-		if (c == '\r' || c == '\n')
-			continue;
-		if (c == ' ' || c == '\t') {
-			w = 1;
+#ifdef __SSE2__
+		while (st && !w && e - s > 16 && clean16(s)) {
+			memcpy(o, s, 16);
+			o += 16;
+			s += 16;
+		}
+		if (s == e)
+			break;
+#endif
+		c = (unsigned char)*s;
+		if (c > ' ' || (c != ' ' && c != '\t' && c != '\r' &&
+		    c != '\n')) {
+			/* content: a run of it is copied as it is */
+			if (w && st)
+				*o++ = ' ';
+			w = 0;
+			st = 1;
+			do
+				*o++ = *s++;
+			while (s < e && (unsigned char)*s > ' ');
 			continue;
 		}
-		if (w && st)
-			*o++ = ' ';
-		w = 0;
-		st = 1;
-		*o++ = c;
+		if (c == ' ' || c == '\t')
+			w = 1;
+		s++;
 	}
 	*wsp = w;
 	*started = st;
@@ -112,7 +156,17 @@ arc_canon_header(arc_buf *out, const char *f, size_t len,
 
 /* ---- body ------------------------------------------------------------- */
 
-#define STAGE_SIZE	8192
+/* The stage collects canonical bytes so SHA-256 sees large updates.  The
+ * fast path writes into it directly, given at least FAST_MIN_ROOM; it
+ * stops 64 bytes short of the room it is given (up to FAST_SLACK past
+ * STAGE_SIZE), which its vector stores may use. */
+#define STAGE_SIZE	16384
+#define FAST_MIN_ROOM	4096
+#define FAST_SLACK	256
+#define DIRECT_MIN	1024	/* shorter: the copy is cheaper than a call */
+
+static const char		*kernel_name;	/* arc_canon_use_kernel() */
+static arc_canon_fast_fn	*kernel_forced;
 
 struct arc_bodyhash {
 	arc_canon_mode	 mode;
@@ -123,22 +177,39 @@ struct arc_bodyhash {
 	int		 cr_held;	/* chunk ended in CR */
 	int		 line_content;	/* current line has content */
 	int		 failed;
+	arc_canon_fast_fn *fast;
 	EVP_MD_CTX	*md;
 	size_t		 staged;
-	unsigned char	 stage[STAGE_SIZE];
+	unsigned char	 stage[STAGE_SIZE + FAST_SLACK];
 };
+
+int
+arc_canon_use_kernel(const char *name, const char **chosen)
+{
+	arc_canon_fast_fn *fn;
+
+	if ((fn = arc_canon_fast_lookup(name, chosen)) == NULL)
+		return -1;
+	kernel_forced = name != NULL ? fn : NULL;
+	kernel_name = name;
+	return 0;
+}
 
 arc_bodyhash *
 arc_bodyhash_create(arc_canon_mode mode, long long limit)
 {
 	arc_bodyhash	*bh;
 
-	if ((bh = calloc(1, sizeof(*bh))) == NULL)
+	/* not calloc: the stage needs no zeroing */
+	if ((bh = malloc(sizeof(*bh))) == NULL)
 		return NULL;
+	memset(bh, 0, offsetof(arc_bodyhash, stage));
 	bh->mode = mode;
 	bh->limit = limit;
+	bh->fast = kernel_forced != NULL ? kernel_forced :
+	    arc_canon_fast_lookup(NULL, NULL);
 	if ((bh->md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestInit_ex(bh->md, EVP_sha256(), NULL) != 1) {
+	    EVP_DigestInit_ex(bh->md, arc_sha256(), NULL) != 1) {
 		arc_bodyhash_free(bh);
 		return NULL;
 	}
@@ -162,8 +233,44 @@ flush_stage(arc_bodyhash *bh)
 	bh->staged = 0;
 }
 
+/* n canonical bytes are at the end of the stage: keep what l= allows. */
+static void
+staged_more(arc_bodyhash *bh, size_t n)
+{
+	size_t	 take = n;
+
+	if (bh->limit >= 0) {
+		unsigned long long room = (unsigned long long)bh->limit >
+		    bh->emitted ? (unsigned long long)bh->limit - bh->emitted : 0;
+
+		if (take > room)
+			take = (size_t)room;
+	}
+	bh->emitted += n;
+	bh->staged += take;
+}
+
 static void
 emit(arc_bodyhash *bh, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		size_t	 part;
+
+		if (bh->staged >= STAGE_SIZE)
+			flush_stage(bh);
+		part = STAGE_SIZE - bh->staged < n ? STAGE_SIZE - bh->staged :
+		    n;
+		memcpy(bh->stage + bh->staged, p, part);
+		staged_more(bh, part);
+		p += part;
+		n -= part;
+	}
+}
+
+/* n bytes of input that are their own canonical form: hashed in place
+ * (what l= allows of them), after what is staged. */
+static void
+emit_direct(arc_bodyhash *bh, const unsigned char *p, size_t n)
 {
 	size_t	 take = n;
 
@@ -177,16 +284,9 @@ emit(arc_bodyhash *bh, const unsigned char *p, size_t n)
 	bh->emitted += n;
 	if (take == 0)
 		return;
-	if (take >= STAGE_SIZE) {
-		flush_stage(bh);
-		if (EVP_DigestUpdate(bh->md, p, take) != 1)
-			bh->failed = 1;
-		return;
-	}
-	if (bh->staged + take > STAGE_SIZE)
-		flush_stage(bh);
-	memcpy(bh->stage + bh->staged, p, take);
-	bh->staged += take;
+	flush_stage(bh);
+	if (EVP_DigestUpdate(bh->md, p, take) != 1)
+		bh->failed = 1;
 }
 
 /* Content is about to be emitted: release the withheld line ends and WSP. */
@@ -220,114 +320,42 @@ plain(unsigned char c)
 }
 
 /*
- * The fast path.  With nothing withheld (no CR, line end or WSP run
- * pending), a stretch of input that ends on plain content comes out of
- * canonicalization unchanged, unless it holds a byte the mode rewrites:
- * a bare CR or LF (both modes), a tab, or a space followed by WSP, CR
- * or LF (relaxed).  Line ends and empty lines inside such a stretch are
- * emitted as they are, because content follows them.  bad() says
- * whether p[k] is such a byte; clean_span() returns the length of the
- * longest stretch at p, 16 bytes at a time where SSE2 is available
- * (a block with no byte up to ' ', as in base64, costs one compare).
+ * While nothing is withheld, the fast path (arc_canon_fast.h) takes the
+ * body 64 bytes at a time, up to the last content byte it can decide;
+ * the byte-wise code below takes the rest: what is withheld at a chunk's
+ * end, and the bytes up to the next content after it.
  */
-static int
-bad(int relaxed, const unsigned char *p, size_t n, size_t k)
-{
-	unsigned char	 c = p[k];
-	int		 next = k + 1 < n ? p[k + 1] : -1;
-
-	if (c == '\n')
-		return k == 0 || p[k - 1] != '\r';
-	if (c == '\r')
-		return next != '\n';
-	if (!relaxed)
-		return 0;
-	return c == '\t' || (c == ' ' && (next == -1 || !plain(next)));
-}
-
-static size_t
-clean_span(int relaxed, const unsigned char *p, size_t n)
-{
-	size_t	 k;
-
-	if (n == 0 || bad(relaxed, p, n, 0))
-		return 0;
-	k = 1;
-#ifdef __SSE2__
-	{
-		const __m128i	 sp = _mm_set1_epi8(' ');
-		const __m128i	 tab = _mm_set1_epi8('\t');
-		const __m128i	 cr = _mm_set1_epi8('\r');
-		const __m128i	 lf = _mm_set1_epi8('\n');
-		__m128i		 v, nx, pv, nlf, b;
-		int		 mask;
-
-		/* each block needs the byte before it and the one after */
-		for (; k + 17 <= n; k += 16) {
-			v = _mm_loadu_si128((const __m128i *)(p + k));
-			/* no byte <= ' ' (no WSP, CR, LF): nothing to check */
-			if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v,
-			    sp), v)) == 0)
-				continue;
-			nx = _mm_loadu_si128((const __m128i *)(p + k + 1));
-			pv = _mm_loadu_si128((const __m128i *)(p + k - 1));
-			nlf = _mm_cmpeq_epi8(nx, lf);
-			b = _mm_or_si128(
-			    _mm_andnot_si128(nlf, _mm_cmpeq_epi8(v, cr)),
-			    _mm_andnot_si128(_mm_cmpeq_epi8(pv, cr),
-			    _mm_cmpeq_epi8(v, lf)));
-			if (relaxed) {
-				__m128i nwsp = _mm_or_si128(_mm_or_si128(
-				    _mm_cmpeq_epi8(nx, sp),
-				    _mm_cmpeq_epi8(nx, tab)), _mm_or_si128(
-				    _mm_cmpeq_epi8(nx, cr), nlf));
-
-				b = _mm_or_si128(b, _mm_or_si128(
-				    _mm_cmpeq_epi8(v, tab), _mm_and_si128(
-				    _mm_cmpeq_epi8(v, sp), nwsp)));
-			}
-			if ((mask = _mm_movemask_epi8(b)) != 0) {
-				k += (size_t)__builtin_ctz((unsigned)mask);
-				goto found;
-			}
-		}
-	}
-#endif
-	for (; k < n; k++)
-		if (bad(relaxed, p, n, k))
-			break;
-#ifdef __SSE2__
-found:
-#endif
-	while (k > 0 && !plain(p[k - 1]))
-		k--;
-	return k;
-}
-
 int
 arc_bodyhash_update(arc_bodyhash *bh, const unsigned char *p, size_t n)
 {
-	size_t	 i = 0, run;
+	size_t	 i = 0, run, out;
 
 	while (i < n) {
 		unsigned char c = p[i];
 
-		if (!bh->cr_held && bh->pending_crlf == 0 && !bh->pending_wsp &&
-		    (run = clean_span(bh->mode == ARC_CANON_RELAXED, p + i,
-		    n - i)) > 0) {
-			emit(bh, p + i, run);
-			bh->line_content = 1;
-			i += run;
-			/* relaxed stops most often at a WSP run between
-			 * words: one SP for it, and on from the content */
-			for (run = i; bh->mode == ARC_CANON_RELAXED &&
-			    run < n && (p[run] == ' ' || p[run] == '\t'); run++)
-				;
-			if (run > i && run < n && plain(p[run])) {
-				emit(bh, (const unsigned char *)" ", 1);
-				i = run;
+		if (!bh->cr_held && bh->pending_crlf == 0 && !bh->pending_wsp) {
+			int relaxed = bh->mode == ARC_CANON_RELAXED;
+
+			/* input that canonicalization leaves as it is (an
+			 * attachment, mostly) is hashed where it lies */
+			run = bh->fast(relaxed, p + i, n - i, NULL, 0, &out);
+			if (run >= DIRECT_MIN) {
+				emit_direct(bh, p + i, run);
+				bh->line_content = 1;
+				i += run;
+				continue;
 			}
-			continue;
+			if (STAGE_SIZE - bh->staged < FAST_MIN_ROOM)
+				flush_stage(bh);
+			run = bh->fast(relaxed, p + i, n - i, bh->stage +
+			    bh->staged, STAGE_SIZE + FAST_SLACK - bh->staged,
+			    &out);
+			if (run > 0) {
+				staged_more(bh, out);
+				bh->line_content = 1;
+				i += run;
+				continue;
+			}
 		}
 		if (bh->cr_held) {
 			bh->cr_held = 0;

@@ -10,7 +10,9 @@
  *  - An arc_bodyhash streams a body through one canonicalization into
  *    SHA-256, in chunks cut anywhere, LF or CRLF line ends, honouring an
  *    optional length limit (l=).  Output is staged so the digest sees
- *    large updates.  create/free pair; the digest is ready after final().
+ *    large updates; a fast path (arc_canon_fast.h) takes whole blocks
+ *    of 64 bytes where nothing is withheld.  create/free pair; the
+ *    digest is ready after final().
  */
 #ifndef ARC_CANON_H
 #define ARC_CANON_H
@@ -41,5 +43,12 @@ arc_canon_mode	 arc_bodyhash_mode(const arc_bodyhash *);
 long long	 arc_bodyhash_limit(const arc_bodyhash *);
 /* Bytes of canonical body seen (before any limit); valid after final. */
 unsigned long long arc_bodyhash_length(const arc_bodyhash *);
+
+/* For tests and benchmarks: the fast-path kernel the hashers created
+ * from now on use, by name ("avx512", "avx2", "sse2", "generic", or
+ * "none": the byte-wise code alone; NULL: the best this CPU has, the
+ * default).  -1 if this CPU lacks it; *chosen,
+ * if set, gets the name of the kernel in use.  Not thread-safe. */
+int		 arc_canon_use_kernel(const char *name, const char **chosen);
 
 #endif

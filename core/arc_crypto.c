@@ -1,6 +1,7 @@
 /*
  * arc_crypto.c - signing and verifying over OpenSSL 3; see arc_crypto.h.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,30 @@
 
 #include "arc_crypto.h"
 
+static pthread_once_t	 sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*sha256_fetched;
+
+static void
+fetch_sha256(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+	ERR_clear_error();
+}
+
+const EVP_MD *
+arc_sha256(void)
+{
+	pthread_once(&sha256_once, fetch_sha256);
+	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
+}
+
 /* Ed25519 signs the SHA-256 digest (RFC 8463 §3); RSA hashes itself. */
 static int
 prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32])
 {
 	if (alg != ARC_ALG_ED25519_SHA256)
 		return 1;
-	if (EVP_Digest(*data, *len, md, NULL, EVP_sha256(), NULL) != 1)
+	if (EVP_Digest(*data, *len, md, NULL, arc_sha256(), NULL) != 1)
 		return 0;
 	*data = md;
 	*len = 32;
@@ -28,7 +46,7 @@ prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32])
 EVP_MD_CTX *
 arc_crypto_prepare(EVP_PKEY *key, arc_alg alg, int sign)
 {
-	const EVP_MD	*md = alg == ARC_ALG_RSA_SHA256 ? EVP_sha256() : NULL;
+	const EVP_MD	*md = alg == ARC_ALG_RSA_SHA256 ? arc_sha256() : NULL;
 	EVP_MD_CTX	*ctx;
 	int		 r;
 
@@ -84,21 +102,102 @@ arc_crypto_sign_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
     const void *data, size_t len, arc_buf *out)
 {
 	EVP_MD_CTX	*ctx;
-	unsigned char	 md[32], *sig = NULL;
-	size_t		 siglen = 0;
+	unsigned char	 md[32], sig[2048];	/* RSA up to 16384 bits */
+	size_t		 siglen = sizeof(sig);
 	int		 ok = 0;
 
 	if (!prehash(alg, &data, &len, md) || (ctx = copy_prepared(tpl)) ==
 	    NULL)
 		return 0;
-	if (EVP_DigestSign(ctx, NULL, &siglen, data, len) == 1 &&
-	    (sig = malloc(siglen)) != NULL &&
-	    EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
+	if (EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
 		ok = arc_base64_encode(out, sig, siglen);
-	free(sig);
 	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
 	return ok;
+}
+
+struct arc_sign_ctx {
+	EVP_MD_CTX	*tpl;		/* prepared, copied for each signature */
+	EVP_MD_CTX	*own;		/* Ed25519: signs in place, locked */
+	EVP_MD_CTX	*md;		/* its SHA-256 for the prehash */
+	pthread_mutex_t	 lock;
+	arc_alg		 alg;
+};
+
+arc_sign_ctx *
+arc_crypto_sign_ctx_create(EVP_PKEY *key, arc_alg alg)
+{
+	arc_sign_ctx	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->alg = alg;
+	if ((c->tpl = arc_crypto_prepare(key, alg, 1)) == NULL ||
+	    pthread_mutex_init(&c->lock, NULL) != 0) {
+		EVP_MD_CTX_free(c->tpl);
+		free(c);
+		return NULL;
+	}
+	/* an RSA context is finalised by its signature: copies only */
+	if (alg == ARC_ALG_ED25519_SHA256 &&
+	    ((c->own = arc_crypto_prepare(key, alg, 1)) == NULL ||
+	    (c->md = EVP_MD_CTX_new()) == NULL)) {
+		EVP_MD_CTX_free(c->own);
+		c->own = NULL;
+	}
+	return c;
+}
+
+void
+arc_crypto_sign_ctx_free(arc_sign_ctx *c)
+{
+	if (c == NULL)
+		return;
+	EVP_MD_CTX_free(c->tpl);
+	EVP_MD_CTX_free(c->own);
+	EVP_MD_CTX_free(c->md);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* In place, with the lock held: 1 signed, 0 failed, -1 not possible. */
+static int
+sign_in_place(arc_sign_ctx *c, const void *data, size_t len, arc_buf *out)
+{
+	unsigned char	 md[32], sig[64];
+	size_t		 siglen = sizeof(sig);
+	unsigned int	 mdlen = 0;
+
+	if (c->own == NULL)
+		return -1;
+	if (EVP_DigestInit_ex(c->md, arc_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(c->md, data, len) != 1 ||
+	    EVP_DigestFinal_ex(c->md, md, &mdlen) != 1 || mdlen != 32)
+		return 0;
+	if (EVP_DigestSign(c->own, sig, &siglen, md, 32) != 1) {
+		/* an OpenSSL that refuses a second signature on one
+		 * context: copies from now on */
+		EVP_MD_CTX_free(c->own);
+		c->own = NULL;
+		ERR_clear_error();
+		return -1;
+	}
+	return arc_base64_encode(out, sig, siglen);
+}
+
+int
+arc_crypto_sign_with(arc_sign_ctx *c, const void *data, size_t len,
+    arc_buf *out)
+{
+	int	 r = -1;
+
+	if (c->own != NULL && pthread_mutex_trylock(&c->lock) == 0) {
+		r = sign_in_place(c, data, len, out);
+		pthread_mutex_unlock(&c->lock);
+	}
+	return r >= 0 ? r : arc_crypto_sign_prepared(c->tpl, c->alg, data,
+	    len, out);
 }
 
 /* One-off signatures: a context made for the occasion. */
@@ -154,6 +253,12 @@ arc_crypto_load_private(const char *pem, size_t len, arc_alg *alg,
 		if (EVP_PKEY_get_bits(key) < 1024) {
 			snprintf(err, errlen, "RSA key of %d bits: RFC 8301 "
 			    "requires at least 1024", EVP_PKEY_get_bits(key));
+			break;
+		}
+		if (EVP_PKEY_get_bits(key) > 16384) {
+			snprintf(err, errlen, "RSA key of %d bits: this "
+			    "library signs with up to 16384",
+			    EVP_PKEY_get_bits(key));
 			break;
 		}
 		*alg = ARC_ALG_RSA_SHA256;
@@ -228,12 +333,12 @@ bad:
 int
 arc_base64_encode(arc_buf *out, const unsigned char *p, size_t n)
 {
-	unsigned char	*tmp;
-	int		 ok;
+	char	*o;
 
-	if (n > 0x3fffffff || (tmp = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+	/* EVP_EncodeBlock writes the NUL too, within the room made */
+	if (n > 0x3fffffff || (o = arc_buf_reserve(out, 4 * ((n + 2) / 3))) ==
+	    NULL)
 		return 0;
-	ok = arc_buf_add(out, tmp, (size_t)EVP_EncodeBlock(tmp, p, (int)n));
-	free(tmp);
-	return ok;
+	out->len += (size_t)EVP_EncodeBlock((unsigned char *)o, p, (int)n);
+	return 1;
 }

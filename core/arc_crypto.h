@@ -33,6 +33,18 @@ int	arc_crypto_verify_prepared(const EVP_MD_CTX *, arc_alg,
 	    size_t siglen);
 int	arc_crypto_sign_prepared(const EVP_MD_CTX *, arc_alg,
 	    const void *data, size_t len, arc_buf *out);
+/* SHA-256, fetched from the provider once per process: EVP_sha256()
+ * would be looked up again at each use (a lock and a hash table). */
+const EVP_MD *arc_sha256(void);
+/* A signer's context: prepared once, and for Ed25519 also used in place
+ * by one thread at a time (no copy, and a SHA-256 context kept for the
+ * prehash); a thread that finds it busy signs on a copy.  create/free
+ * pair; sign_with is safe from any thread. */
+typedef struct arc_sign_ctx arc_sign_ctx;
+arc_sign_ctx *arc_crypto_sign_ctx_create(EVP_PKEY *, arc_alg);
+void	arc_crypto_sign_ctx_free(arc_sign_ctx *);
+int	arc_crypto_sign_with(arc_sign_ctx *, const void *data, size_t len,
+	    arc_buf *out);
 /* Loads a PEM private key; sets *alg from its type. */
 EVP_PKEY *arc_crypto_load_private(const char *pem, size_t len, arc_alg *alg,
 	    char *err, size_t errlen);

@@ -8,54 +8,69 @@
  * Existing folds are kept.  A line with no white space to fold at stays
  * long (RFC 5322 allows up to 998).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "arc.h"
-#include "arc_buf.h"
 
 char *
 arc_fold_field(const char *f, unsigned width)
 {
-	arc_buf	 out = { 0 };
-	size_t	 col = 0, i, n = strlen(f), last_ws = 0;
+	size_t	 col = 0, i, n = strlen(f), nws = 0, last_ws = 0, o = 0;
 	size_t	 line_start = 0;	/* offset in out of the current line */
-	int	 quoted = 0, have_ws = 0;
+	int	 quoted = 0, have_ws = 0, too_long = 0;
+	char	*out;
 
 	if (width < 20)
 		width = 78;
+	/* each fold puts CRLF before a white-space byte: one allocation;
+	 * and if no line is too long, nothing to do but copy */
+	for (i = 0; i < n; i++) {
+		nws += f[i] == ' ' || f[i] == '\t';
+		col = f[i] == '\n' ? 0 : f[i] == '\r' ? col : col + 1;
+		too_long |= col > width;
+	}
+	if ((out = malloc(n + 2 * nws + 1)) == NULL)
+		return NULL;
+	if (!too_long) {
+		memcpy(out, f, n + 1);
+		return out;
+	}
+	col = 0;
 	for (i = 0; i < n; i++) {
 		char c = f[i];
 
 		if (c == '\r' && i + 1 < n && f[i + 1] == '\n') {
-			arc_buf_add(&out, "\r\n", 2);
+			out[o++] = '\r';
+			out[o++] = '\n';
 			i++;
 			col = 0;
-			line_start = out.len;
+			line_start = o;
 			have_ws = 0;
 			continue;
 		}
 		if (c == '"' && (i == 0 || f[i - 1] != '\\'))
 			quoted = !quoted;
 		if ((c == ' ' || c == '\t') && !quoted && col > 0 &&
-		    out.len > line_start && out.data[out.len - 1] != ' ' &&
-		    out.data[out.len - 1] != '\t' && out.data[out.len - 1] != ':') {
-			last_ws = out.len;
+		    o > line_start && out[o - 1] != ' ' && out[o - 1] != '\t' &&
+		    out[o - 1] != ':') {
+			last_ws = o;
 			have_ws = 1;
 		}
-		arc_buf_addc(&out, c);
+		out[o++] = c;
 		col++;
-		if (col > width && have_ws && !out.failed) {
+		if (col > width && have_ws) {
 			/* break the line at the last white space seen */
-			size_t tail = out.len - last_ws;
+			size_t tail = o - last_ws;
 
-			arc_buf_add(&out, "\r\n", 2);	/* make room */
-			memmove(out.data + last_ws + 2, out.data + last_ws,
-			    tail);
-			memcpy(out.data + last_ws, "\r\n", 2);
+			memmove(out + last_ws + 2, out + last_ws, tail);
+			memcpy(out + last_ws, "\r\n", 2);
+			o += 2;
 			line_start = last_ws + 2;
 			col = tail;
 			have_ws = 0;
 		}
 	}
-	return arc_buf_steal(&out);
+	out[o] = '\0';
+	return out;
 }

@@ -12,6 +12,7 @@
 #include "arc.h"
 #include "arc_buf.h"
 #include "arc_canon.h"
+#include "arc_crypto.h"
 #include "arc_keys.h"
 #include "arc_tags.h"
 
@@ -24,13 +25,22 @@ struct arc_lib {
 	char		 error[256];
 };
 
+/* A name to sign, pointing into arc_signer.headers. */
+typedef struct {
+	const char	*name;
+	size_t		 len;
+	int		 oversign;	/* also in arc_signer.oversign */
+} arc_hname;
+
 struct arc_signer {
 	char		*domain, *selector;
 	EVP_PKEY	*key;
-	EVP_MD_CTX	*sign_ctx;	/* prepared once, copied to sign */
+	arc_sign_ctx	*sign_ctx;	/* prepared once (arc_crypto.h) */
 	arc_alg		 alg;
-	char		*headers;	/* colon list, lower case */
+	char		*headers;	/* colon list, lower case, no repeats */
 	char		*oversign;
+	arc_hname	*hnames;	/* headers, split once for sealing */
+	size_t		 nhnames;
 	char		*trusted_ids;	/* colon list, lower case */
 };
 
@@ -90,6 +100,7 @@ struct arc_msg {
 
 	arc_field	*fields;
 	unsigned	 nfields, capfields;
+	struct arc_textblock *text;	/* where the fields' text is kept */
 
 	/* arc_msg_feed() state */
 	arc_buf		 pending;	/* the field being assembled */

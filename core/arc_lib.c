@@ -120,8 +120,25 @@ never_signed(const char *name, size_t n)
 	return 0;
 }
 
-/* Normalizes a colon list: lower case, no spaces, no empty or banned
- * names. */
+/* Whether the colon list [list, list + len) holds name (n bytes). */
+static int
+listed(const char *list, size_t len, const char *name, size_t n)
+{
+	const char	*p = list, *end = list + len;
+
+	while (p != NULL && p < end) {
+		const char *c = memchr(p, ':', (size_t)(end - p));
+		size_t	 l = c ? (size_t)(c - p) : (size_t)(end - p);
+
+		if (l == n && strncasecmp(p, name, n) == 0)
+			return 1;
+		p = c ? c + 1 : NULL;
+	}
+	return 0;
+}
+
+/* Normalizes a colon list: lower case, no spaces, no empty, banned or
+ * repeated names ("from:from" is one name; oversigning is its own list). */
 static char *
 clean_list(const char *s)
 {
@@ -137,7 +154,8 @@ clean_list(const char *s)
 		e = i;
 		while (e > st && isspace((unsigned char)s[e - 1]))
 			e--;
-		if (e == st || never_signed(s + st, e - st))
+		if (e == st || never_signed(s + st, e - st) ||
+		    listed(b.data, b.len, s + st, e - st))
 			continue;
 		if (b.len)
 			arc_buf_addc(&b, ':');
@@ -151,7 +169,9 @@ arc_status
 arc_signer_set_headers(arc_signer *s, const char *headers,
     const char *oversign)
 {
-	char	*h, *o;
+	char		*h, *o, *p;
+	arc_hname	*hn;
+	size_t		 n = 0;
 
 	if (headers == NULL)
 		headers = "from:to:cc:subject:date:message-id:reply-to:"
@@ -164,10 +184,29 @@ arc_signer_set_headers(arc_signer *s, const char *headers,
 		free(h);
 		return ARC_ERR_NOMEM;
 	}
+	for (p = h; *p; p++)
+		n += *p == ':';
+	if ((hn = calloc(n + 1, sizeof(*hn))) == NULL) {
+		free(h);
+		free(o);
+		return ARC_ERR_NOMEM;
+	}
+	/* split once here rather than at each seal */
+	for (p = h, n = 0; *p; n++) {
+		hn[n].name = p;
+		hn[n].len = strcspn(p, ":");
+		hn[n].oversign = listed(o, strlen(o), p, hn[n].len);
+		p += hn[n].len;
+		if (*p == ':')
+			p++;
+	}
 	free(s->headers);
 	free(s->oversign);
+	free(s->hnames);
 	s->headers = h;
 	s->oversign = o;
+	s->hnames = hn;
+	s->nhnames = n;
 	return ARC_OK;
 }
 
@@ -206,7 +245,7 @@ arc_signer_create_pem(const char *domain, const char *selector,
 		return NULL;
 	}
 	/* NULL is not fatal: signing then sets a context up each time */
-	s->sign_ctx = arc_crypto_prepare(s->key, s->alg, 1);
+	s->sign_ctx = arc_crypto_sign_ctx_create(s->key, s->alg);
 	if (arc_signer_set_headers(s, NULL,
 	    "from:to:cc:subject:date:message-id:reply-to") != ARC_OK) {
 		snprintf(err, errlen, "out of memory");
@@ -246,12 +285,13 @@ arc_signer_free(arc_signer *s)
 {
 	if (s == NULL)
 		return;
-	EVP_MD_CTX_free(s->sign_ctx);
+	arc_crypto_sign_ctx_free(s->sign_ctx);
 	EVP_PKEY_free(s->key);
 	free(s->domain);
 	free(s->selector);
 	free(s->headers);
 	free(s->oversign);
+	free(s->hnames);
 	free(s->trusted_ids);
 	free(s);
 }

@@ -31,6 +31,35 @@ arc_msg_create(arc_lib *lib, unsigned flags)
 	return m;
 }
 
+/* Header text goes into blocks that never move: one allocation for a
+ * usual header instead of one per field, all freed with the message. */
+struct arc_textblock {
+	struct arc_textblock	*next;
+	size_t			 used, cap;
+	char			 data[];
+};
+
+#define TEXTBLOCK_SIZE	4096
+
+static char *
+text_alloc(arc_msg *m, size_t n)
+{
+	struct arc_textblock	*b = m->text;
+	size_t			 cap;
+
+	if (b == NULL || b->cap - b->used < n) {
+		cap = n > TEXTBLOCK_SIZE ? n : TEXTBLOCK_SIZE;
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		b->next = m->text;
+		m->text = b;
+	}
+	b->used += n;
+	return b->data + b->used - n;
+}
+
 void
 arc_msg_free(arc_msg *m)
 {
@@ -55,8 +84,12 @@ arc_msg_free(arc_msg *m)
 		free(m->arc[i].selector);
 	}
 	free(m->arc);
-	for (i = 0; i < m->nfields; i++)
-		free(m->fields[i].text);
+	while (m->text != NULL) {
+		struct arc_textblock *next = m->text->next;
+
+		free(m->text);
+		m->text = next;
+	}
 	free(m->fields);
 	arc_buf_free(&m->pending);
 	arc_buf_free(&m->reason);
@@ -163,7 +196,7 @@ arc_msg_header(arc_msg *m, const char *p, size_t len)
 	    i = (size_t)(nl - p) + 1)
 		if (nl == p || nl[-1] != '\r')
 			extra++;
-	if ((text = malloc(len + extra + 1)) == NULL)
+	if ((text = text_alloc(m, len + extra + 1)) == NULL)
 		return ARC_ERR_NOMEM;
 	for (i = 0, o = 0; i < len; i = e) {
 		nl = memchr(p + i, '\n', len - i);
@@ -183,10 +216,8 @@ arc_msg_header(arc_msg *m, const char *p, size_t len)
 	f->text = text;
 	for (i = 0; i < f->len && f->text[i] != ':'; i++)
 		;
-	if (i == f->len) {		/* no colon: not a header field */
-		free(f->text);
+	if (i == f->len)		/* no colon: not a header field */
 		return ARC_OK;
-	}
 	while (i > 0 && (f->text[i - 1] == ' ' || f->text[i - 1] == '\t'))
 		i--;
 	f->name_len = i;
@@ -459,7 +490,8 @@ arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip)
 {
 	int	 i;
 
-	arc_buf_printf(b, "arc=%s", arc_cv_name(m->cv));
+	arc_buf_adds(b, "arc=");
+	arc_buf_adds(b, arc_cv_name(m->cv));
 	if (m->cv == ARC_CV_PASS) {
 		arc_buf_printf(b, " (i=%d", m->nsets);
 		for (i = m->nsets; i >= 1; i--) {

@@ -33,36 +33,51 @@ fw_start(field_writer *w, const char *name, int fold)
 {
 	memset(w, 0, sizeof(*w));
 	w->fold = fold;
-	arc_buf_printf(&w->b, "%s:", name);
+	arc_buf_reserve(&w->b, 512);	/* a whole AMS or AS, mostly */
+	arc_buf_adds(&w->b, name);
+	arc_buf_addc(&w->b, ':');
 	w->col = w->b.len;
 }
 
-/* Adds one piece, preceded by a space or, if it would not fit, a fold. */
+/* Room for one piece of n bytes: a space or, if it would not fit, a fold. */
 static void
-fw_piece(field_writer *w, const char *s, size_t n)
+fw_space(field_writer *w, size_t n)
 {
 	if (w->fold && w->col + 1 + n > FOLD_AT && w->col > 1) {
-		arc_buf_adds(&w->b, "\r\n\t");
+		arc_buf_add(&w->b, "\r\n\t", 3);
 		w->col = 8;
 	} else {
 		arc_buf_addc(&w->b, ' ');
 		w->col++;
 	}
+}
+
+/* Adds one piece, preceded by a space or a fold. */
+static void
+fw_piece(field_writer *w, const char *s, size_t n)
+{
+	fw_space(w, n);
 	arc_buf_add(&w->b, s, n);
 	w->col += n;
 }
 
+/* "tag=val;" as one piece. */
 static void
 fw_tag(field_writer *w, const char *tag, const char *val)
 {
-	char	*s;
+	size_t	 tl = strlen(tag), vl = strlen(val);
+	char	*o;
 
-	if (asprintf(&s, "%s=%s;", tag, val) < 0) {
-		w->b.failed = 1;
+	fw_space(w, tl + vl + 2);
+	if ((o = arc_buf_reserve(&w->b, tl + vl + 2)) == NULL)
 		return;
-	}
-	fw_piece(w, s, strlen(s));
-	free(s);
+	memcpy(o, tag, tl);
+	o[tl] = '=';
+	memcpy(o + tl + 1, val, vl);
+	o[tl + 1 + vl] = ';';
+	o[tl + vl + 2] = '\0';
+	w->b.len += tl + vl + 2;
+	w->col += tl + vl + 2;
 }
 
 /* h= may fold after any colon. */
@@ -106,6 +121,8 @@ fw_finish(field_writer *w, const char *sig)
 	arc_buf	 out = { 0 };
 	size_t	 n = strlen(sig), i = 0, room, col = w->col;
 
+	/* the field, the signature and a fold for each 64 bytes of it */
+	arc_buf_reserve(&out, w->b.len + n + 3 * (n / 64 + 1) + 2);
 	arc_buf_add(&out, w->b.data, w->sig_at);
 	if (!w->fold)
 		arc_buf_adds(&out, sig);
@@ -133,6 +150,83 @@ fw_finish(field_writer *w, const char *sig)
 	return arc_buf_steal(&out);
 }
 
+/* The tags of an AMS or AS; those NULL are left out. */
+typedef struct {
+	char		 i[24], t[24];
+	const char	*a, *bh, *c, *cv, *d, *h, *s;
+} seal_tags;
+
+/* Decimal, without the cost of printf (a seal writes four numbers). */
+static void
+fmt_num(char buf[24], long long v)
+{
+	char			 tmp[24];
+	unsigned long long	 u = v < 0 ? 0ULL - (unsigned long long)v :
+				    (unsigned long long)v;
+	size_t			 n = 0, k = 0;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		buf[k++] = '-';
+	while (n > 0)
+		buf[k++] = tmp[--n];
+	buf[k] = '\0';
+}
+
+static void
+fw_tags(field_writer *w, const seal_tags *st)
+{
+	if (w->fold) {
+		/* the usual order: i= first, b= last */
+		fw_tag(w, "i", st->i);
+		fw_tag(w, "a", st->a);
+		if (st->c != NULL)
+			fw_tag(w, "c", st->c);
+		fw_tag(w, "d", st->d);
+		fw_tag(w, "s", st->s);
+		fw_tag(w, "t", st->t);
+		if (st->h != NULL)
+			fw_hlist(w, st->h);
+		if (st->bh != NULL)
+			fw_tag(w, "bh", st->bh);
+		if (st->cv != NULL)
+			fw_tag(w, "cv", st->cv);
+		fw_sig(w, 1);
+		return;
+	}
+	/* alphabetical on one line, as the test suite lists them */
+	fw_tag(w, "a", st->a);
+	fw_sig(w, 0);
+	if (st->bh != NULL)
+		fw_tag(w, "bh", st->bh);
+	if (st->c != NULL)
+		fw_tag(w, "c", st->c);
+	if (st->cv != NULL)
+		fw_tag(w, "cv", st->cv);
+	fw_tag(w, "d", st->d);
+	if (st->h != NULL)
+		fw_hlist(w, st->h);
+	fw_tag(w, "i", st->i);
+	fw_tag(w, "s", st->s);
+	fw_piece(w, "t=", 2);
+	arc_buf_adds(&w->b, st->t);
+}
+
+static void
+common_tags(seal_tags *st, const arc_signer *s, int inst, time_t t)
+{
+	memset(st, 0, sizeof(*st));
+	fmt_num(st->i, inst);
+	fmt_num(st->t, (long long)t);
+	st->a = s->alg == ARC_ALG_ED25519_SHA256 ? "ed25519-sha256" :
+	    "rsa-sha256";
+	st->d = s->domain;
+	st->s = s->selector;
+}
+
 /* ---- AAR ---------------------------------------------------------------- */
 
 /* Adds a payload piece, unfolded when the output is unfolded.  Of the
@@ -144,17 +238,24 @@ add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
 {
 	if ((*count)++ > 0)
 		arc_buf_adds(b, fold ? ";\r\n\t" : "; ");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; ) {
+		size_t run = 0;
+
+		/* plain text up to the next NUL, CR or LF in one piece */
+		while (i + run < n && p[i + run] != '\0' &&
+		    p[i + run] != '\r' && p[i + run] != '\n')
+			run++;
+		arc_buf_add(b, p + i, run);
+		if ((i += run) == n)
+			break;
 		if (p[i] == '\r' && i + 2 < n && p[i + 1] == '\n' &&
 		    (p[i + 2] == ' ' || p[i + 2] == '\t')) {
 			if (fold)
 				arc_buf_add(b, "\r\n", 2);
-			i++;
+			i += 2;
 			continue;
 		}
-		if (p[i] == '\0' || p[i] == '\r' || p[i] == '\n')
-			continue;
-		arc_buf_addc(b, p[i]);
+		i++;		/* dropped */
 	}
 }
 
@@ -189,6 +290,7 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 {
 	arc_buf		 pieces = { 0 }, out = { 0 };
 	arc_authres	 ar;
+	char		 num[24];
 	int		 count = 0, has_arc = 0;
 	unsigned	 i;
 
@@ -215,8 +317,13 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 		has_arc |= arc_authres_has_method(ar.payload, ar.payload_len,
 		    "arc");
 	}
-	arc_buf_printf(&out, "ARC-Authentication-Results: i=%d; %s;%s", inst,
-	    id, fold ? "\r\n\t" : " ");
+	fmt_num(num, inst);
+	arc_buf_reserve(&out, 256 + pieces.len);
+	arc_buf_adds(&out, "ARC-Authentication-Results: i=");
+	arc_buf_adds(&out, num);
+	arc_buf_adds(&out, "; ");
+	arc_buf_adds(&out, id);
+	arc_buf_adds(&out, fold ? ";\r\n\t" : "; ");
 	if (!has_arc) {
 		arc_result_text(m, &out, NULL);
 		if (count)
@@ -243,8 +350,10 @@ count_fields(const arc_msg *m, const char *name, size_t n)
 {
 	unsigned	 c = 0, i;
 
+	/* name is lower case: the first byte weeds out most fields */
 	for (i = 0; i < m->nfields; i++)
-		if (m->fields[i].name_len == n &&
+		if (m->fields[i].name_len == n && (m->fields[i].text[0] |
+		    0x20) == (name[0] | 0x20) &&
 		    strncasecmp(m->fields[i].text, name, n) == 0)
 			c++;
 	return c;
@@ -252,42 +361,26 @@ count_fields(const arc_msg *m, const char *name, size_t n)
 
 /* Every instance of each configured name, and the oversigned ones once
  * more (only names present: an absent one would break the signature of a
- * message whose MTA adds, say, Date: after us). */
+ * message whose MTA adds, say, Date: after us).  The signer's list holds
+ * each name once (clean_list() in arc_lib.c). */
 static char *
 signed_names(const arc_msg *m, const arc_signer *s)
 {
 	arc_buf		 b = { 0 };
-	const char	*p = s->headers;
+	size_t		 i;
 
-	while (*p) {
-		size_t	 n = strcspn(p, ":");
-		unsigned c = count_fields(m, p, n);
+	arc_buf_reserve(&b, strlen(s->headers) + 64);
+	for (i = 0; i < s->nhnames; i++) {
+		const arc_hname	*h = &s->hnames[i];
+		unsigned	 c = count_fields(m, h->name, h->len);
 
-		/* first mention only: "from:from" configures one name */
-		if (c > 0) {
-			const char *q = s->headers;
-			int	 dup = 0;
-
-			while (q < p) {
-				size_t l = strcspn(q, ":");
-
-				if (l == n && strncmp(q, p, n) == 0)
-					dup = 1;
-				q += l + 1;
-			}
-			if (!dup) {
-				if (in_list(s->oversign, p, n))
-					c++;
-				while (c-- > 0) {
-					if (b.len)
-						arc_buf_addc(&b, ':');
-					arc_buf_add(&b, p, n);
-				}
-			}
+		if (c > 0 && h->oversign)
+			c++;
+		while (c-- > 0) {
+			if (b.len)
+				arc_buf_addc(&b, ':');
+			arc_buf_add(&b, h->name, h->len);
 		}
-		p += n;
-		if (*p == ':')
-			p++;
 	}
 	return arc_buf_steal(&b);
 }
@@ -306,8 +399,8 @@ sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return ARC_ERR_NOMEM;
 	}
-	ok = s->sign_ctx != NULL ? arc_crypto_sign_prepared(s->sign_ctx,
-	    s->alg, data->data, data->len, &sig) : arc_crypto_sign(s->key,
+	ok = s->sign_ctx != NULL ? arc_crypto_sign_with(s->sign_ctx,
+	    data->data, data->len, &sig) : arc_crypto_sign(s->key,
 	    s->alg, data->data, data->len, &sig);
 	if (!ok) {
 		arc_buf_free(&sig);
@@ -319,52 +412,27 @@ sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
 	return *out ? ARC_OK : ARC_ERR_NOMEM;
 }
 
-static const char *
-alg_name(arc_alg a)
-{
-	return a == ARC_ALG_ED25519_SHA256 ? "ed25519-sha256" : "rsa-sha256";
-}
-
 static arc_status
 build_ams(arc_msg *m, const arc_signer *s, int inst, time_t t, int fold,
     char **out)
 {
 	field_writer	 w;
+	seal_tags	 st;
 	arc_buf		 data = { 0 }, bh = { 0 };
-	char		*names, num[32];
+	char		*names;
 	arc_status	 r;
 
 	if ((names = signed_names(m, s)) == NULL)
 		return ARC_ERR_NOMEM;
 	arc_base64_encode(&bh, m->bh[m->seal_bh].digest, 32);
+	common_tags(&st, s, inst, t);
+	st.c = "relaxed/relaxed";
+	st.h = names;
+	st.bh = bh.data ? bh.data : "";
 	fw_start(&w, "ARC-Message-Signature", fold);
-	if (fold) {
-		snprintf(num, sizeof(num), "%d", inst);
-		fw_tag(&w, "i", num);
-		fw_tag(&w, "a", alg_name(s->alg));
-		fw_tag(&w, "c", "relaxed/relaxed");
-		fw_tag(&w, "d", s->domain);
-		fw_tag(&w, "s", s->selector);
-		snprintf(num, sizeof(num), "%lld", (long long)t);
-		fw_tag(&w, "t", num);
-		fw_hlist(&w, names);
-		fw_tag(&w, "bh", bh.data ? bh.data : "");
-		fw_sig(&w, 1);
-	} else {
-		fw_tag(&w, "a", alg_name(s->alg));
-		fw_sig(&w, 0);
-		fw_tag(&w, "bh", bh.data ? bh.data : "");
-		fw_tag(&w, "c", "relaxed/relaxed");
-		fw_tag(&w, "d", s->domain);
-		fw_hlist(&w, names);
-		snprintf(num, sizeof(num), "%d", inst);
-		fw_tag(&w, "i", num);
-		fw_tag(&w, "s", s->selector);
-		snprintf(num, sizeof(num), "%lld", (long long)t);
-		fw_piece(&w, "t=", 2);
-		arc_buf_adds(&w.b, num);
-	}
+	fw_tags(&w, &st);
 	data.limit = 64 * 1024 * 1024;
+	arc_buf_reserve(&data, 4096);	/* the usual signed fields */
 	if (arc_add_signed_fields(m, names, strlen(names), ARC_CANON_RELAXED,
 	    &data) != 0) {
 		r = ARC_ERR_LIMIT;
@@ -395,34 +463,17 @@ build_as(arc_msg *m, const arc_signer *s, int inst, time_t t, int fold,
     const char *aar, const char *ams, char **out)
 {
 	field_writer	 w;
+	seal_tags	 st;
 	arc_buf		 data = { 0 };
-	char		 num[32];
 	int		 i, k;
 	arc_status	 r;
 
+	common_tags(&st, s, inst, t);
+	st.cv = arc_cv_name(m->cv);
 	fw_start(&w, "ARC-Seal", fold);
-	if (fold) {
-		snprintf(num, sizeof(num), "%d", inst);
-		fw_tag(&w, "i", num);
-		fw_tag(&w, "a", alg_name(s->alg));
-		fw_tag(&w, "d", s->domain);
-		fw_tag(&w, "s", s->selector);
-		snprintf(num, sizeof(num), "%lld", (long long)t);
-		fw_tag(&w, "t", num);
-		fw_tag(&w, "cv", arc_cv_name(m->cv));
-		fw_sig(&w, 1);
-	} else {
-		fw_tag(&w, "a", alg_name(s->alg));
-		fw_sig(&w, 0);
-		fw_tag(&w, "cv", arc_cv_name(m->cv));
-		fw_tag(&w, "d", s->domain);
-		snprintf(num, sizeof(num), "%d", inst);
-		fw_tag(&w, "i", num);
-		fw_tag(&w, "s", s->selector);
-		snprintf(num, sizeof(num), "%lld", (long long)t);
-		fw_piece(&w, "t=", 2);
-		arc_buf_adds(&w.b, num);
-	}
+	fw_tags(&w, &st);
+	arc_buf_reserve(&data, 2048 + (m->cv == ARC_CV_PASS ? 1536 *
+	    (size_t)m->nsets : 0));
 	/* §5.1.1 all sets in order; §5.1.2 only ours when the chain failed */
 	if (m->cv == ARC_CV_PASS)
 		for (i = 1; i <= m->nsets; i++)

@@ -665,7 +665,7 @@ int
 arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
     arc_canon_mode mode, arc_buf *data)
 {
-	struct { const char *p; size_t l; } *names;
+	struct hl_name { const char *p; size_t l; } *names, few[32];
 	size_t	 i, s, e, n = 0, max = 1;
 
 	/* names are cut at colons and FWS: at most one more than those */
@@ -674,7 +674,10 @@ arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
 			max++;
 	if (max > MAX_H_ENTRIES)
 		max = MAX_H_ENTRIES;
-	if ((names = calloc(max, sizeof(*names))) == NULL)
+	/* the usual list fits on the stack */
+	if (max <= sizeof(few) / sizeof(few[0]))
+		names = few;
+	else if ((names = calloc(max, sizeof(*names))) == NULL)
 		return -1;
 	for (i = 0; i < len; ) {
 		while (i < len && (is_fws(hl[i]) || hl[i] == ':'))
@@ -686,7 +689,8 @@ arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
 		if (e == s)
 			continue;
 		if (n == max) {		/* only when max is MAX_H_ENTRIES */
-			free(names);
+			if (names != few)
+				free(names);
 			return -1;
 		}
 		names[n].p = hl + s;
@@ -713,7 +717,8 @@ arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
 			}
 		}
 	}
-	free(names);
+	if (names != few)
+		free(names);
 	return 0;
 }
 

@@ -19,6 +19,8 @@
 #                 tagged variants
 #   fuzz_smtpd    OpenSMTPD filter protocol lines: a session carrying
 #                 each message, and config/report lines
+#   fuzz_canon    each message's body, LF and CRLF, behind the two
+#                 bytes that pick the mode, l= and the chunks
 # Exit status non-zero if the suite or PyYAML is missing.
 set -eu
 
@@ -97,6 +99,10 @@ for msg in messages:
     for m in (msg, crlf(msg)):
         add("fuzz_headers", m)
         add("fuzz_message", m)
+        parts = re.split(r"\r?\n\r?\n", m, maxsplit=1)
+        if len(parts) == 2:
+            for head in (b"\x00\x07", b"\x01\x2a", b"\x0b\x03"):
+                add("fuzz_canon", head + parts[1].encode("utf-8"))
     for name, value in fields(msg):
         if name in ("arc-seal", "arc-message-signature"):
             add("fuzz_tags", value)

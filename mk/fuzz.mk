@@ -11,7 +11,7 @@
 #	needed).  Part of make check.
 
 FUZZ_SECONDS	?= 60
-FUZZ_HARNESSES	?= fuzz_headers fuzz_tags fuzz_authres fuzz_keyrec \
+FUZZ_HARNESSES	?= fuzz_headers fuzz_tags fuzz_authres fuzz_keyrec fuzz_canon \
 		   fuzz_message fuzz_smtpd
 FUZZ_CC		?= clang
 FUZZ_FLAGS	?=
