@@ -9,11 +9,13 @@
  * (CRLF or a bare LF ends a line, a bare CR is content).  Random bodies
  * go through both in random chunks, both modes, with and without an l=
  * limit, through every fast-path kernel this CPU has (arc_canon_fast.h:
- * avx512, avx2, sse2, generic); the digests must agree.  Two kinds of
+ * avx512, avx2, sse2, generic); the digests must agree.  Three kinds of
  * body: an alphabet rich in WSP, CR and LF with plain stretches of up to
- * 200 bytes, and text (words, doubled and trailing WSP, empty lines,
- * CRLF or LF line ends, now and then a bare CR), some of it long enough
- * to cross the hasher's 16 KB stage.  Header fields, too, through
+ * 200 bytes; text (words, doubled and trailing WSP, empty lines, CRLF or
+ * LF line ends, now and then a bare CR); and CRLF lines of plain bytes
+ * with a rare WSP, CR or LF (what the kernels hash in place unless one
+ * of those changes it); some of each long enough to cross the hasher's
+ * 16 KB stage.  Header fields, too, through
  * relaxed header canonicalization (and its 16-byte fast path) against a
  * plain reference.  Exit 0 if they all agree, 1 (with
  * the failing case printed) if not.  Written with the fast path that
@@ -136,6 +138,23 @@ make_text(unsigned char *b, size_t n)
 	}
 }
 
+/* Long plain stretches with now and then one byte the rules care about:
+ * what the hashing-in-place pass (arc_canon_fast.h) must not miss. */
+static void
+make_sparse(unsigned char *b, size_t n)
+{
+	static const char rare[] = " \t\r\n\r\n  \t";
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		b[i] = rnd(400) == 0 ? (unsigned char)rare[rnd(sizeof(rare) -
+		    1)] : (unsigned char)('c' + rnd(20));
+	for (i = 0; i + 1 < n; i += 60 + rnd(40)) {	/* CRLF lines */
+		b[i] = '\r';
+		b[i + 1] = '\n';
+	}
+}
+
 static void
 dump(const char *what, const unsigned char *p, size_t n)
 {
@@ -165,10 +184,17 @@ run(unsigned long iters, const char *kernel, unsigned char *body,
 
 		n = rnd(64) == 0 ? rnd((unsigned)maxn) : rnd(8) == 0 ?
 		    rnd(4096) : rnd(120);
-		if (rnd(2))
+		switch (rnd(3)) {
+		case 0:
 			make_body(body, n);
-		else
+			break;
+		case 1:
 			make_text(body, n);
+			break;
+		default:
+			make_sparse(body, n);
+			break;
+		}
 		rn = reference(relaxed, body, n, ref);
 		if (limit >= 0 && (size_t)limit < rn)
 			rn = (size_t)limit;

@@ -5,7 +5,8 @@
  *  - Two opaque handles.  An arc_lib holds what is shared between messages
  *    (key sources, parsed-key cache, limits); it is not thread-safe, use one
  *    per thread or lock around it.  An arc_msg holds one message's state; it
- *    borrows its arc_lib, which must outlive it.
+ *    borrows its arc_lib, which must outlive it.  An arc_signer may seal
+ *    messages in several threads at once (configuring it may not).
  *  - A message is streamed: arc_msg_header() once per header field (name,
  *    colon, value, folding kept, with or without the final line end),
  *    arc_msg_eoh(), arc_msg_body() any number of times with any chunking,

@@ -165,8 +165,7 @@ arc_canon_header(arc_buf *out, const char *f, size_t len,
 #define FAST_SLACK	256
 #define DIRECT_MIN	1024	/* shorter: the copy is cheaper than a call */
 
-static const char		*kernel_name;	/* arc_canon_use_kernel() */
-static arc_canon_fast_fn	*kernel_forced;
+static arc_canon_fast_fn	*kernel_forced;	/* arc_canon_use_kernel() */
 
 struct arc_bodyhash {
 	arc_canon_mode	 mode;
@@ -191,7 +190,6 @@ arc_canon_use_kernel(const char *name, const char **chosen)
 	if ((fn = arc_canon_fast_lookup(name, chosen)) == NULL)
 		return -1;
 	kernel_forced = name != NULL ? fn : NULL;
-	kernel_name = name;
 	return 0;
 }
 
@@ -233,9 +231,9 @@ flush_stage(arc_bodyhash *bh)
 	bh->staged = 0;
 }
 
-/* n canonical bytes are at the end of the stage: keep what l= allows. */
-static void
-staged_more(arc_bodyhash *bh, size_t n)
+/* n more canonical bytes: how many of them l= lets into the hash. */
+static size_t
+count_out(arc_bodyhash *bh, size_t n)
 {
 	size_t	 take = n;
 
@@ -247,7 +245,14 @@ staged_more(arc_bodyhash *bh, size_t n)
 			take = (size_t)room;
 	}
 	bh->emitted += n;
-	bh->staged += take;
+	return take;
+}
+
+/* n canonical bytes are at the end of the stage. */
+static void
+staged_more(arc_bodyhash *bh, size_t n)
+{
+	bh->staged += count_out(bh, n);
 }
 
 static void
@@ -272,16 +277,8 @@ emit(arc_bodyhash *bh, const unsigned char *p, size_t n)
 static void
 emit_direct(arc_bodyhash *bh, const unsigned char *p, size_t n)
 {
-	size_t	 take = n;
+	size_t	 take = count_out(bh, n);
 
-	if (bh->limit >= 0) {
-		unsigned long long room = (unsigned long long)bh->limit >
-		    bh->emitted ? (unsigned long long)bh->limit - bh->emitted : 0;
-
-		if (take > room)
-			take = (size_t)room;
-	}
-	bh->emitted += n;
 	if (take == 0)
 		return;
 	flush_stage(bh);

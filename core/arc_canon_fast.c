@@ -10,29 +10,19 @@
 
 #define ISA
 
-struct block {
-	uint64_t		 sp, tab, cr, lf;
-	const unsigned char	*src;
-	unsigned char		 bytes[128];
-};
-
-static inline ISA void
-classify(const unsigned char *p, size_t len, int relaxed, struct block *b)
+static inline void
+masks64(const unsigned char *p, uint64_t m[4])
 {
-	size_t	 i;
+	int	 i;
 
-	(void)relaxed;
-	b->sp = b->tab = b->cr = b->lf = 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = p[i];
-
-		b->sp |= (uint64_t)(c == ' ') << i;
-		b->tab |= (uint64_t)(c == '\t') << i;
-		b->cr |= (uint64_t)(c == '\r') << i;
-		b->lf |= (uint64_t)(c == '\n') << i;
+	m[0] = m[1] = m[2] = m[3] = 0;
+	for (i = 0; i < 64; i++) {
+		m[0] |= (uint64_t)(p[i] == ' ') << i;
+		m[1] |= (uint64_t)(p[i] == '\t') << i;
+		m[2] |= (uint64_t)(p[i] == '\r') << i;
+		m[3] |= (uint64_t)(p[i] == '\n') << i;
 	}
 }
-
 
 #define KERNEL	arc_canon_fast_generic
 #include "arc_canon_kernel.h"

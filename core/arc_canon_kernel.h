@@ -7,21 +7,19 @@
  *   KERNEL			the function's name
  *   ISA			the target attribute of its functions (an
  *				attribute, not a pragma, which clang ignores)
+ *   masks64(p, m)		the masks of 64 bytes at p, one bit per
+ *				byte: m[0] spaces, m[1] tabs, m[2] CRs,
+ *				m[3] LFs
+ * or, to keep the bytes in registers and compact them itself,
+ *   OWN_COMPACT		and
  *   struct block		holding at least uint64_t sp, tab, cr, lf
- *				and, unless OWN_COMPACT, const unsigned char
- *				*src and unsigned char bytes[128]
  *   classify(p, len, relaxed, b)
- *				load p[0 .. len) (len <= 64) into b: one bit
- *				per byte in the four masks (none past len);
- *				with OWN_COMPACT, relaxed: tabs read as
- *				spaces from then on
- *   OWN_COMPACT, compact(o, b, keep)
- *				optional: write the bytes whose bit is set
- *				in keep to o, in order; may write up to 64
- *				bytes past them; returns the new end of o.
- *				Without it, runs of kept bytes are copied
- *				from the input, or from bytes[] where tabs
- *				become spaces or the input ends too soon.
+ *				the masks of p[0 .. len) (len <= 64, none
+ *				past len) into b, and its bytes, tabs read
+ *				as spaces if relaxed
+ *   compact(o, b, keep)	write the bytes whose bit is set in keep to
+ *				o, in order; may write up to 64 bytes past
+ *				them; returns the new end of o
  *
  * Everything between is plain 64-bit mask arithmetic, one bit per byte,
  * so the reading of the body (the same as the byte-wise code's) is in
@@ -35,6 +33,32 @@ popcount64(uint64_t x)
 }
 
 #ifndef OWN_COMPACT
+/* Masks, and where compact() copies kept bytes from. */
+struct block {
+	uint64_t		 sp, tab, cr, lf;
+	const unsigned char	*src;
+	unsigned char		 bytes[128];
+};
+
+static inline ISA void
+classify(const unsigned char *p, size_t len, int relaxed, struct block *b)
+{
+	unsigned char	 tail[64];
+	uint64_t	 m[4];
+
+	(void)relaxed;		/* set_source() turns tabs into spaces */
+	if (len < 64) {		/* no reading past the end */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, p, len);
+		p = tail;
+	}
+	masks64(p, m);
+	b->sp = m[0];
+	b->tab = m[1];
+	b->cr = m[2];
+	b->lf = m[3];
+}
+
 /* Where compact() copies from: the input itself, which must then have 64
  * bytes past any start (avail >= 128), unless a tab is to become a space
  * (relaxed); else a copy. */
@@ -142,7 +166,8 @@ do_block(struct pass *s, int relaxed, const unsigned char *p, size_t len,
 		content = valid & ~line_end;
 	keep = valid & ~drop;
 	if (o == NULL) {
-		if (keep != valid || bare != 0)
+		/* relaxed, a tab kept becomes a space: a change too */
+		if (keep != valid || bare != 0 || (relaxed && b.tab != 0))
 			return 0;
 	} else {
 #ifndef OWN_COMPACT

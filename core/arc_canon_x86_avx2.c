@@ -12,12 +12,6 @@
 
 #define ISA	__attribute__((target("avx2")))
 
-struct block {
-	uint64_t		 sp, tab, cr, lf;
-	const unsigned char	*src;
-	unsigned char		 bytes[128];
-};
-
 static inline ISA uint64_t
 eq32(__m256i v, char c)
 {
@@ -26,29 +20,23 @@ eq32(__m256i v, char c)
 }
 
 static inline ISA void
-classify(const unsigned char *p, size_t len, int relaxed, struct block *b)
+masks64(const unsigned char *p, uint64_t m[4])
 {
-	unsigned char	 tail[64];
+	const __m256i	 sp = _mm256_set1_epi8(' ');
 	int		 i;
 
-	(void)relaxed;		/* set_source() turns tabs into spaces */
-	if (len < 64) {		/* no reading past the end */
-		memset(tail, 0, sizeof(tail));
-		memcpy(tail, p, len);
-		p = tail;
-	}
-	b->sp = b->tab = b->cr = b->lf = 0;
+	m[0] = m[1] = m[2] = m[3] = 0;
 	for (i = 0; i < 2; i++) {
 		__m256i	 v = _mm256_loadu_si256((const __m256i *)(p + 32 * i));
 
 		/* no byte up to ' ' (base64, a long word): no mask to make */
 		if (_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(v,
-		    _mm256_set1_epi8(' ')), v)) == 0)
+		    sp), v)) == 0)
 			continue;
-		b->sp |= eq32(v, ' ') << (32 * i);
-		b->tab |= eq32(v, '\t') << (32 * i);
-		b->cr |= eq32(v, '\r') << (32 * i);
-		b->lf |= eq32(v, '\n') << (32 * i);
+		m[0] |= eq32(v, ' ') << (32 * i);
+		m[1] |= eq32(v, '\t') << (32 * i);
+		m[2] |= eq32(v, '\r') << (32 * i);
+		m[3] |= eq32(v, '\n') << (32 * i);
 	}
 }
 

@@ -11,12 +11,6 @@
 
 #define ISA	__attribute__((target("sse2")))
 
-struct block {
-	uint64_t		 sp, tab, cr, lf;
-	const unsigned char	*src;
-	unsigned char		 bytes[128];
-};
-
 static inline ISA uint64_t
 eq16(__m128i v, char c)
 {
@@ -25,19 +19,12 @@ eq16(__m128i v, char c)
 }
 
 static inline ISA void
-classify(const unsigned char *p, size_t len, int relaxed, struct block *b)
+masks64(const unsigned char *p, uint64_t m[4])
 {
-	unsigned char	 tail[64];
 	const __m128i	 sp = _mm_set1_epi8(' ');
 	int		 i;
 
-	(void)relaxed;		/* set_source() turns tabs into spaces */
-	if (len < 64) {		/* no reading past the end */
-		memset(tail, 0, sizeof(tail));
-		memcpy(tail, p, len);
-		p = tail;
-	}
-	b->sp = b->tab = b->cr = b->lf = 0;
+	m[0] = m[1] = m[2] = m[3] = 0;
 	for (i = 0; i < 4; i++) {
 		__m128i	 v = _mm_loadu_si128((const __m128i *)(p + 16 * i));
 
@@ -45,10 +32,10 @@ classify(const unsigned char *p, size_t len, int relaxed, struct block *b)
 		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, sp), v)) ==
 		    0)
 			continue;
-		b->sp |= eq16(v, ' ') << (16 * i);
-		b->tab |= eq16(v, '\t') << (16 * i);
-		b->cr |= eq16(v, '\r') << (16 * i);
-		b->lf |= eq16(v, '\n') << (16 * i);
+		m[0] |= eq16(v, ' ') << (16 * i);
+		m[1] |= eq16(v, '\t') << (16 * i);
+		m[2] |= eq16(v, '\r') << (16 * i);
+		m[3] |= eq16(v, '\n') << (16 * i);
 	}
 }
 

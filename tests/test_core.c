@@ -16,6 +16,7 @@
  *    Exit status is non-zero if any assertion failed.  Optional
  *    arguments select suites by name.
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1664,6 +1665,65 @@ test_seal_expiry(void)
 /* Authentication-Results fields with a NUL, a bare CR, a bare LF (and a
  * caller's string with a CRLF that is no fold) are copied into the AAR
  * without ending it early or starting a field (found by fuzz_message). */
+/* One signer sealing in four threads at once: an Ed25519 signer's
+ * context is used in place by one thread and copied by the others, an
+ * RSA signer's copied by all; every seal must verify. */
+struct seal_thread {
+	arc_signer	*signer;
+	int		 runs, passed;
+};
+
+static void *
+seal_thread_main(void *arg)
+{
+	struct seal_thread	*t = arg;
+	keyring			 r;
+	arc_lib			*lib = make_lib(&r);
+	int			 i;
+
+	for (i = 0; i < t->runs && lib != NULL; i++) {
+		char	*one = seal(lib, t->signer, MSG, NULL, NULL, NULL);
+		verdict	 v;
+
+		if (one == NULL)
+			continue;
+		v = verify(lib, one);
+		t->passed += v.cv == ARC_CV_PASS;
+		free(v.ar);
+		free(one);
+	}
+	arc_lib_free(lib);
+	ring_clear(&r);
+	return NULL;
+}
+
+static void
+test_seal_threads(void)
+{
+	arc_signer		*s[2] = { make_signer(ed_key, "b.example", "ed"),
+				    make_signer(rsa_key, "a.example", "sel") };
+	struct seal_thread	 t[2][4];
+	pthread_t		 id[2][4];
+	int			 k, i;
+
+	CU_ASSERT_FATAL(s[0] != NULL && s[1] != NULL);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++) {
+			t[k][i].signer = s[k];
+			t[k][i].runs = k == 0 ? 60 : 8;
+			t[k][i].passed = 0;
+			CU_ASSERT_FATAL(pthread_create(&id[k][i], NULL,
+			    seal_thread_main, &t[k][i]) == 0);
+		}
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 4; i++) {
+			pthread_join(id[k][i], NULL);
+			CHECK_INT(t[k][i].passed, t[k][i].runs);
+		}
+	arc_signer_free(s[0]);
+	arc_signer_free(s[1]);
+}
+
 static void
 test_seal_hostile_ar(void)
 {
@@ -2206,6 +2266,7 @@ static const tdef t_seal[] = {
 	{ "50 sets, no 51st", test_seal_50 },
 	{ "t= and x=", test_seal_expiry },
 	{ "hostile Authentication-Results", test_seal_hostile_ar },
+	{ "one signer, several threads", test_seal_threads },
 	{ NULL, NULL }
 };
 static const tdef t_out[] = {
