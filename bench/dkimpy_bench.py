@@ -21,41 +21,19 @@
 #    Ed25519 code (python3-nacl) verifies once the list has it, which is
 #    done here, as tests/interop/dkimpy_peer.py does.
 import hashlib
-import re
+import os
 import sys
 import time
 
 import dkim
 import dkim.crypto
 
+# the key table reader and dnsfunc are the interop peer's
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '..', 'tests', 'interop'))
+from dkimpy_peer import dnsfunc_for, read  # noqa: E402
+
 dkim.crypto.ARC_HASH_ALGORITHMS.setdefault(b'ed25519-sha256', hashlib.sha256)
-
-
-def read(path):
-    with open(path, 'rb') as f:
-        return f.read()
-
-
-def txt_value(raw):
-    raw = raw.strip()
-    quoted = re.findall(rb'"((?:[^"\\]|\\.)*)"', raw)
-    if quoted:
-        raw = b''.join(quoted)
-    return re.sub(rb'\s+', b' ', raw).strip()
-
-
-def dnsfunc_for(keytable):
-    keys = {}
-    for line in read(keytable).splitlines():
-        parts = line.strip().split(None, 1)
-        if len(parts) == 2 and not parts[0].startswith(b'#'):
-            keys[parts[0].rstrip(b'.').lower()] = txt_value(parts[1])
-
-    def dnsfunc(name, timeout=5):
-        if isinstance(name, str):
-            name = name.encode()
-        return keys.get(name.rstrip(b'.').lower())
-    return dnsfunc
 
 
 def make_op(kind, alg, msg, dnsfunc, key, sel, dom, srv):

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_run.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -474,23 +474,17 @@ test_field_lines(void)
 int
 main(void)
 {
-	CU_pSuite	 s;
-	unsigned	 failed;
+	static const cunit_test tests[] = {
+		{ "conf_errors", test_conf_errors },
+		{ "conf_values", test_conf_values },
+		{ "adapter_errors", test_adapter_errors },
+		{ "seal_actions", test_seal_actions },
+		{ "fail_and_reject", test_fail_and_reject },
+		{ "internal_error", test_internal_error },
+		{ "policy", test_policy },
+		{ "field_lines", test_field_lines },
+		{ NULL, NULL }
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("adapter", setup, teardown);
-	CU_add_test(s, "conf_errors", test_conf_errors);
-	CU_add_test(s, "conf_values", test_conf_values);
-	CU_add_test(s, "adapter_errors", test_adapter_errors);
-	CU_add_test(s, "seal_actions", test_seal_actions);
-	CU_add_test(s, "fail_and_reject", test_fail_and_reject);
-	CU_add_test(s, "internal_error", test_internal_error);
-	CU_add_test(s, "policy", test_policy);
-	CU_add_test(s, "field_lines", test_field_lines);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cunit_run("adapter", setup, teardown, tests);
 }

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_run.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -597,20 +597,14 @@ test_many(void)
 int
 main(void)
 {
-	CU_pSuite	 s;
-	unsigned	 failed;
+	static const cunit_test tests[] = {
+		{ "plain_seal", test_plain_seal },
+		{ "chain", test_chain },
+		{ "errors", test_errors },
+		{ "options", test_options },
+		{ "many", test_many },
+		{ NULL, NULL }
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 2;
-	s = CU_add_suite("exim_arc", setup, teardown);
-	CU_add_test(s, "plain_seal", test_plain_seal);
-	CU_add_test(s, "chain", test_chain);
-	CU_add_test(s, "errors", test_errors);
-	CU_add_test(s, "options", test_options);
-	CU_add_test(s, "many", test_many);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return cunit_run("exim_arc", setup, teardown, tests);
 }

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
+#include "cunit_run.h"
 
 #include "opensmtpd/smtpd_proto.h"
 
@@ -324,28 +324,18 @@ test_dataline_max(void)
 int
 main(void)
 {
-	CU_pSuite	s;
-	unsigned	failed;
+	static const cunit_test tests[] = {
+		{ "config", test_config },
+		{ "report", test_report },
+		{ "filter", test_filter },
+		{ "data-line", test_dataline },
+		{ "malformed", test_malformed },
+		{ "tx-addr", test_tx_addr },
+		{ "link-connect address", test_addr },
+		{ "formatters", test_fmt },
+		{ "dataline max", test_dataline_max },
+		{ NULL, NULL }
+	};
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("smtpd_proto", NULL, NULL);
-	if (s == NULL ||
-	    !CU_add_test(s, "config", test_config) ||
-	    !CU_add_test(s, "report", test_report) ||
-	    !CU_add_test(s, "filter", test_filter) ||
-	    !CU_add_test(s, "data-line", test_dataline) ||
-	    !CU_add_test(s, "malformed", test_malformed) ||
-	    !CU_add_test(s, "tx-addr", test_tx_addr) ||
-	    !CU_add_test(s, "link-connect address", test_addr) ||
-	    !CU_add_test(s, "formatters", test_fmt) ||
-	    !CU_add_test(s, "dataline max", test_dataline_max)) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_NORMAL);
-	CU_basic_run_tests();
-	failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed != 0;
+	return cunit_run("smtpd_proto", NULL, NULL, tests);
 }

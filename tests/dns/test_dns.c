@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
+#include "../cunit_run.h"
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -831,10 +831,21 @@ test_options(void)
 int
 main(void)
 {
-	CU_pSuite	 s;
+	static const cunit_test tests[] = {
+		{ "options", test_options },
+		{ "pass", test_pass },
+		{ "missing", test_missing },
+		{ "revoked", test_revoked },
+		{ "multistring", test_multistring },
+		{ "dnssec", test_dnssec },
+		{ "tls", test_tls },
+		{ "cache", test_cache },
+		{ "timeout", test_timeout },
+		{ "cancel", test_cancel },
+		{ NULL, NULL }
+	};
 	const char	*env = getenv("ARC_UNBOUND_SCRIPT");
 	const char	*slash;
-	unsigned	 fails;
 
 	if (system("command -v unbound >/dev/null 2>&1 || "
 	    "test -x /usr/sbin/unbound") != 0) {
@@ -849,27 +860,5 @@ main(void)
 	else
 		snprintf(script, sizeof(script), "./run-unbound.sh");
 
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("dns", suite_init, suite_clean);
-	if (s == NULL ||
-	    CU_add_test(s, "options", test_options) == NULL ||
-	    CU_add_test(s, "pass", test_pass) == NULL ||
-	    CU_add_test(s, "missing", test_missing) == NULL ||
-	    CU_add_test(s, "revoked", test_revoked) == NULL ||
-	    CU_add_test(s, "multistring", test_multistring) == NULL ||
-	    CU_add_test(s, "dnssec", test_dnssec) == NULL ||
-	    CU_add_test(s, "tls", test_tls) == NULL ||
-	    CU_add_test(s, "cache", test_cache) == NULL ||
-	    CU_add_test(s, "timeout", test_timeout) == NULL ||
-	    CU_add_test(s, "cancel", test_cancel) == NULL) {
-		CU_cleanup_registry();
-		return 1;
-	}
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() +
-	    CU_get_number_of_suites_failed();
-	CU_cleanup_registry();
-	return fails == 0 ? 0 : 1;
+	return cunit_run("dns", suite_init, suite_clean, tests);
 }
