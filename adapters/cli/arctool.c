@@ -256,6 +256,21 @@ dnssec_name(arc_dnssec d)
 	return n[d];
 }
 
+/* One signature of a set: "  AS  d=... s=...: pass", why it failed,
+ * and the DNSSEC state of its key when known. */
+static void
+print_sig(const char *kind, const char *d, const char *sel,
+    arc_sig_result r, const char *why, arc_dnssec dnssec)
+{
+	printf("  %s d=%s s=%s: %s", kind, d ? d : "?", sel ? sel : "?",
+	    sig_name(r));
+	if (why != NULL)
+		printf(" (%s)", why);
+	printf("\n");
+	if (dnssec)
+		printf("      %s\n", dnssec_name(dnssec) + 2);
+}
+
 static void
 report(arc_msg *msg, const char *authserv_id, const char *remote_ip)
 {
@@ -274,20 +289,10 @@ report(arc_msg *msg, const char *authserv_id, const char *remote_ip)
 		if (si == NULL || si->instance == 0)
 			continue;
 		printf("set i=%d cv=%s\n", i, si->cv ? si->cv : "?");
-		printf("  AS  d=%s s=%s: %s%s%s%s\n",
-		    si->as_domain ? si->as_domain : "?",
-		    si->as_selector ? si->as_selector : "?",
-		    sig_name(si->as_result), si->as_reason ? " (" : "",
-		    si->as_reason ? si->as_reason : "",
-		    si->as_reason ? ")" : "");
-		if (si->as_dnssec)
-			printf("      %s\n", dnssec_name(si->as_dnssec) + 2);
-		printf("  AMS d=%s s=%s: %s%s%s%s\n",
-		    si->ams_domain ? si->ams_domain : "?",
-		    si->ams_selector ? si->ams_selector : "?",
-		    sig_name(si->ams_result), si->ams_reason ? " (" : "",
-		    si->ams_reason ? si->ams_reason : "",
-		    si->ams_reason ? ")" : "");
+		print_sig("AS ", si->as_domain, si->as_selector,
+		    si->as_result, si->as_reason, si->as_dnssec);
+		print_sig("AMS", si->ams_domain, si->ams_selector,
+		    si->ams_result, si->ams_reason, si->ams_dnssec);
 	}
 	if (arc_msg_cv(msg) == ARC_CV_FAIL)
 		printf("reason: %s\n", arc_msg_reason(msg));
