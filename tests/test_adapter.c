@@ -12,15 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cunit_run.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "cunit_run.h"
+#include "test_fixture.h"
+
 #include "arc_adapter.h"
 
 static char	 dir[] = "/tmp/arc-test-adapter.XXXXXX";
-static char	 keyfile[256], keytable[256], pubkeyfile[256];
+static char	 keyfile[300], keytable[300], pubkeyfile[300];
 
 static const char *MSG =
     "From: Alice <alice@origin.example>\r\n"
@@ -34,64 +36,20 @@ static const char *MSG =
     "\r\n"
     "Hello.\r\n";
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE	*fp = fopen(path, "w");
-
-	CU_ASSERT_FATAL(fp != NULL);
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 static int
 setup(void)
 {
-	EVP_PKEY	*k;
-	FILE		*fp;
-	unsigned char	*der = NULL;
-	int		 n;
-	char		 b64[1024];
-
-	if (mkdtemp(dir) == NULL)
+	if (fixture_keys(dir, keyfile, keytable, "open.pem") != 0)
 		return -1;
-	snprintf(keyfile, sizeof(keyfile), "%s/key.pem", dir);
-	snprintf(pubkeyfile, sizeof(pubkeyfile), "%s/open.pem", dir);
-	snprintf(keytable, sizeof(keytable), "%s/keys", dir);
-	if ((k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)) == NULL)
-		return -1;
-	if ((fp = fopen(keyfile, "w")) == NULL)
-		return -1;
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	chmod(keyfile, 0600);
 	/* the same key, but readable by everyone */
-	if ((fp = fopen(pubkeyfile, "w")) == NULL)
-		return -1;
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	chmod(pubkeyfile, 0644);
-	n = i2d_PUBKEY(k, &der);
-	EVP_EncodeBlock((unsigned char *)b64, der, n);
-	OPENSSL_free(der);
-	EVP_PKEY_free(k);
-	if ((fp = fopen(keytable, "w")) == NULL)
-		return -1;
-	fprintf(fp, "# test keys\ns1._domainkey.seal.example v=DKIM1; k=rsa; "
-	    "p=%s\ns2._domainkey.other.example v=DKIM1; k=rsa; p=%s\n", b64,
-	    b64);
-	fclose(fp);
+	snprintf(pubkeyfile, sizeof(pubkeyfile), "%s/open.pem", dir);
 	return 0;
 }
 
 static int
 teardown(void)
 {
-	char	 cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_remove(dir);
 }
 
 /* A configuration from lines of text; NULL on error (err filled). */
@@ -101,7 +59,7 @@ conf_from(const char *text, char *err, size_t errlen)
 	char	 path[300];
 
 	snprintf(path, sizeof(path), "%s/arc.conf", dir);
-	write_file(path, text, 0644);
+	CU_ASSERT_FATAL(write_file(path, text, 0644) == 0);
 	return arc_conf_load(path, err, errlen);
 }
 

@@ -17,7 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cunit_run.h"
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -26,6 +25,8 @@
 #include <exim4/local_scan.h>
 
 #include "arc.h"
+#include "cunit_run.h"
+#include "test_fixture.h"
 
 int	arc_verify(uschar **, int, uschar *[]);
 int	arc_seal(uschar **, int, uschar *[]);
@@ -95,12 +96,12 @@ string_copy_function(const uschar *s)
 /* ---- fixtures ------------------------------------------------------------ */
 
 static char	 dir[] = "/tmp/arc-test-exim.XXXXXX";
-static char	 keyfile[256], keytable[256], conf[256], conf_tf[256];
+static char	 keyfile[300], keytable[300], conf[300], conf_tf[300];
 static int	 spoolfd = -1;
 static char	*body_text;		/* the current message's body */
 static char	 idbuf[64];		/* the current message_id */
-static char	 C[300];		/* "conf=<conf>" */
-static char	 C_TF[300];		/* the same, on-error tempfail */
+static char	 C[320];		/* "conf=<conf>" */
+static char	 C_TF[320];		/* the same, on-error tempfail */
 
 static const char *MSG =
     "From: Alice <alice@origin.example>\n"
@@ -114,60 +115,26 @@ static const char *MSG =
     "\n"
     "this body line is signed.\n";
 
-static void
-write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE	*fp = fopen(path, "w");
-
-	if (fp == NULL)
-		return;
-	fputs(text, fp);
-	fclose(fp);
-	chmod(path, mode);
-}
-
 static int
 setup(void)
 {
-	EVP_PKEY	*k;
-	FILE		*fp;
-	unsigned char	*der = NULL;
-	int		 n;
-	char		 b64[1024], text[2048], path[300];
+	char	 text[2048], path[300];
 
-	if (mkdtemp(dir) == NULL)
+	if (fixture_keys(dir, keyfile, keytable, NULL) != 0)
 		return -1;
-	snprintf(keyfile, sizeof(keyfile), "%s/key.pem", dir);
-	snprintf(keytable, sizeof(keytable), "%s/keys", dir);
 	snprintf(conf, sizeof(conf), "%s/arc.conf", dir);
 	snprintf(conf_tf, sizeof(conf_tf), "%s/arc-tempfail.conf", dir);
 	snprintf(C, sizeof(C), "conf=%s", conf);
 	snprintf(C_TF, sizeof(C_TF), "conf=%s", conf_tf);
 	snprintf(path, sizeof(path), "%s/input", dir);
 	mkdir(path, 0750);
-	if ((k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024)) == NULL)
-		return -1;
-	if ((fp = fopen(keyfile, "w")) == NULL)
-		return -1;
-	PEM_write_PrivateKey(fp, k, NULL, NULL, 0, NULL, NULL);
-	fclose(fp);
-	chmod(keyfile, 0600);
-	n = i2d_PUBKEY(k, &der);
-	EVP_EncodeBlock((unsigned char *)b64, der, n);
-	OPENSSL_free(der);
-	EVP_PKEY_free(k);
-	if ((fp = fopen(keytable, "w")) == NULL)
-		return -1;
-	fprintf(fp, "s1._domainkey.seal.example v=DKIM1; k=rsa; p=%s\n"
-	    "s2._domainkey.other.example v=DKIM1; k=rsa; p=%s\n", b64, b64);
-	fclose(fp);
 	snprintf(text, sizeof(text), "authserv-id mx.test.example\n"
 	    "key-table %s\ndns no\nseal-domain seal.example\n"
 	    "seal-selector s1\nseal-key %s\n", keytable, keyfile);
-	write_file(conf, text, 0644);
+	if (write_file(conf, text, 0644) != 0)
+		return -1;
 	strcat(text, "on-error tempfail\n");
-	write_file(conf_tf, text, 0644);
-	return 0;
+	return write_file(conf_tf, text, 0644);
 }
 
 static void
@@ -186,8 +153,6 @@ free_headers(void)
 static int
 teardown(void)
 {
-	char	 cmd[512];
-
 	free_headers();
 	free(body_text);
 	body_text = NULL;
@@ -196,8 +161,7 @@ teardown(void)
 	for (int i = 0; i < ncopies; i++)
 		free(copies[i]);
 	ncopies = 0;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fixture_remove(dir);
 }
 
 static void
