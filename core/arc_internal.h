@@ -143,6 +143,8 @@ int	arc_add_signed_fields(struct arc_msg *, const char *hlist, size_t len,
 void	arc_result_text(const struct arc_msg *, arc_buf *,
 	    const char *remote_ip);
 time_t	arc_lib_now(const arc_lib *);
+/* Whether the colon list (NULL: empty) names name (n bytes, any case). */
+int	arc_list_has(const char *list, const char *name, size_t n);
 void	arc_msg_fail(struct arc_msg *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 

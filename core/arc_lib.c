@@ -120,19 +120,19 @@ never_signed(const char *name, size_t n)
 	return 0;
 }
 
-/* Whether the colon list [list, list + len) holds name (n bytes). */
-static int
-listed(const char *list, size_t len, const char *name, size_t n)
+int
+arc_list_has(const char *list, const char *name, size_t n)
 {
-	const char	*p = list, *end = list + len;
+	const char	*p = list;
 
-	while (p != NULL && p < end) {
-		const char *c = memchr(p, ':', (size_t)(end - p));
-		size_t	 l = c ? (size_t)(c - p) : (size_t)(end - p);
+	while (p != NULL && *p) {
+		size_t l = strcspn(p, ":");
 
 		if (l == n && strncasecmp(p, name, n) == 0)
 			return 1;
-		p = c ? c + 1 : NULL;
+		p += l;
+		if (*p == ':')
+			p++;
 	}
 	return 0;
 }
@@ -155,7 +155,7 @@ clean_list(const char *s)
 		while (e > st && isspace((unsigned char)s[e - 1]))
 			e--;
 		if (e == st || never_signed(s + st, e - st) ||
-		    listed(b.data, b.len, s + st, e - st))
+		    arc_list_has(b.data, s + st, e - st))
 			continue;
 		if (b.len)
 			arc_buf_addc(&b, ':');
@@ -195,7 +195,7 @@ arc_signer_set_headers(arc_signer *s, const char *headers,
 	for (p = h, n = 0; *p; n++) {
 		hn[n].name = p;
 		hn[n].len = strcspn(p, ":");
-		hn[n].oversign = listed(o, strlen(o), p, hn[n].len);
+		hn[n].oversign = arc_list_has(o, p, hn[n].len);
 		p += hn[n].len;
 		if (*p == ':')
 			p++;

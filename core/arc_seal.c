@@ -259,29 +259,12 @@ add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
 	}
 }
 
-static int
-in_list(const char *list, const char *name, size_t n)
-{
-	const char	*p = list;
-
-	while (*p) {
-		size_t l = strcspn(p, ":");
-
-		if (l == n && strncasecmp(p, name, n) == 0)
-			return 1;
-		p += l;
-		if (*p == ':')
-			p++;
-	}
-	return 0;
-}
-
 /* Ours, or one of the ADMD's other authserv-ids the operator trusts. */
 static int
 our_id(const arc_signer *s, const char *want, const char *id)
 {
-	return strcasecmp(want, id) == 0 || (s->trusted_ids &&
-	    in_list(s->trusted_ids, id, strlen(id)));
+	return strcasecmp(want, id) == 0 ||
+	    arc_list_has(s->trusted_ids, id, strlen(id));
 }
 
 static char *
