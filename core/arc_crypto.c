@@ -30,13 +30,24 @@ arc_sha256(void)
 	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
 }
 
-/* Ed25519 signs the SHA-256 digest (RFC 8463 §3); RSA hashes itself. */
+/* Ed25519 signs the SHA-256 digest (RFC 8463 §3); RSA hashes itself.
+ * mdctx, if set, is a context to reuse for the digest. */
 static int
-prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32])
+prehash(arc_alg alg, const void **data, size_t *len, unsigned char md[32],
+    EVP_MD_CTX *mdctx)
 {
+	unsigned int	 mdlen = 0;
+	int		 ok;
+
 	if (alg != ARC_ALG_ED25519_SHA256)
 		return 1;
-	if (EVP_Digest(*data, *len, md, NULL, arc_sha256(), NULL) != 1)
+	if (mdctx == NULL)
+		ok = EVP_Digest(*data, *len, md, &mdlen, arc_sha256(), NULL);
+	else
+		ok = EVP_DigestInit_ex(mdctx, arc_sha256(), NULL) == 1 &&
+		    EVP_DigestUpdate(mdctx, *data, *len) == 1 &&
+		    EVP_DigestFinal_ex(mdctx, md, &mdlen) == 1;
+	if (ok != 1 || mdlen != 32)
 		return 0;
 	*data = md;
 	*len = 32;
@@ -88,7 +99,7 @@ arc_crypto_verify_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
 	unsigned char	 md[32];
 	int		 r;
 
-	if (!prehash(alg, &data, &len, md) || (ctx = copy_prepared(tpl)) ==
+	if (!prehash(alg, &data, &len, md, NULL) || (ctx = copy_prepared(tpl)) ==
 	    NULL)
 		return -1;
 	r = EVP_DigestVerify(ctx, sig, siglen, data, len);
@@ -106,7 +117,7 @@ arc_crypto_sign_prepared(const EVP_MD_CTX *tpl, arc_alg alg,
 	size_t		 siglen = sizeof(sig);
 	int		 ok = 0;
 
-	if (!prehash(alg, &data, &len, md) || (ctx = copy_prepared(tpl)) ==
+	if (!prehash(alg, &data, &len, md, NULL) || (ctx = copy_prepared(tpl)) ==
 	    NULL)
 		return 0;
 	if (EVP_DigestSign(ctx, sig, &siglen, data, len) == 1)
@@ -167,15 +178,12 @@ sign_in_place(arc_sign_ctx *c, const void *data, size_t len, arc_buf *out)
 {
 	unsigned char	 md[32], sig[64];
 	size_t		 siglen = sizeof(sig);
-	unsigned int	 mdlen = 0;
 
 	if (c->own == NULL)
 		return -1;
-	if (EVP_DigestInit_ex(c->md, arc_sha256(), NULL) != 1 ||
-	    EVP_DigestUpdate(c->md, data, len) != 1 ||
-	    EVP_DigestFinal_ex(c->md, md, &mdlen) != 1 || mdlen != 32)
+	if (!prehash(c->alg, &data, &len, md, c->md))
 		return 0;
-	if (EVP_DigestSign(c->own, sig, &siglen, md, 32) != 1) {
+	if (EVP_DigestSign(c->own, sig, &siglen, data, len) != 1) {
 		/* an OpenSSL that refuses a second signature on one
 		 * context: copies from now on */
 		EVP_MD_CTX_free(c->own);
