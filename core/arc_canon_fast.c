@@ -2,6 +2,7 @@
  * arc_canon_fast.c - the portable kernel of the canonicalization fast
  * path, and the choice of kernel for this CPU; see arc_canon_fast.h.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "arc_canon_fast.h"
@@ -39,34 +40,52 @@ fast_none(int relaxed, const unsigned char *p, size_t len, unsigned char *out,
 
 /* ---- the choice -------------------------------------------------------- */
 
+enum need { ANY_CPU, SSE2, AVX2, AVX512 };
+
 static const struct {
 	const char		*name;
 	arc_canon_fast_fn	*fn;
+	enum need		 need;
 } kernels[] = {
 #if defined(__x86_64__)
 	/* the best first */
-	{ "avx512", arc_canon_fast_avx512 },
-	{ "avx2", arc_canon_fast_avx2 },
-	{ "sse2", arc_canon_fast_sse2 },
+	{ "avx512", arc_canon_fast_avx512, AVX512 },
+	{ "avx2", arc_canon_fast_avx2, AVX2 },
+	{ "sse2", arc_canon_fast_sse2, SSE2 },
 #endif
-	{ "generic", arc_canon_fast_generic },
-	{ "none", fast_none },		/* never the best */
+	{ "generic", arc_canon_fast_generic, ANY_CPU },
+	{ "none", fast_none, ANY_CPU },		/* never the best */
 };
 
 static int
-cpu_has(const char *name)
+cpu_has(enum need need)
 {
 #if defined(__x86_64__)
 	__builtin_cpu_init();
-	if (strcmp(name, "avx512") == 0)
+	switch (need) {
+	case AVX512:
 		return __builtin_cpu_supports("avx512bw") &&
 		    __builtin_cpu_supports("avx512vbmi2");
-	if (strcmp(name, "avx2") == 0)
+	case AVX2:
 		return __builtin_cpu_supports("avx2");
-	if (strcmp(name, "sse2") == 0)
+	case SSE2:
 		return __builtin_cpu_supports("sse2");
+	case ANY_CPU:
+		break;
+	}
 #endif
-	return strcmp(name, "generic") == 0 || strcmp(name, "none") == 0;
+	return need == ANY_CPU;
+}
+
+/* The best this CPU has, found once: every body hasher asks. */
+static pthread_once_t	 best_once = PTHREAD_ONCE_INIT;
+static size_t		 best;
+
+static void
+find_best(void)
+{
+	while (!cpu_has(kernels[best].need))
+		best++;		/* "generic" needs nothing: it stops there */
 }
 
 arc_canon_fast_fn *
@@ -74,14 +93,18 @@ arc_canon_fast_lookup(const char *name, const char **chosen)
 {
 	size_t	 i;
 
-	for (i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++) {
-		if (name != NULL && strcmp(name, kernels[i].name) != 0)
-			continue;
-		if (!cpu_has(kernels[i].name))
-			continue;
-		if (chosen != NULL)
-			*chosen = kernels[i].name;
-		return kernels[i].fn;
+	if (name == NULL) {
+		pthread_once(&best_once, find_best);
+		i = best;
+	} else {
+		for (i = 0; i < sizeof(kernels) / sizeof(kernels[0]); i++)
+			if (strcmp(name, kernels[i].name) == 0)
+				break;
+		if (i == sizeof(kernels) / sizeof(kernels[0]) ||
+		    !cpu_has(kernels[i].need))
+			return NULL;
 	}
-	return NULL;
+	if (chosen != NULL)
+		*chosen = kernels[i].name;
+	return kernels[i].fn;
 }
