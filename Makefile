@@ -42,7 +42,7 @@ CORE_SRC = core/arc_buf.c core/arc_tags.c core/arc_canon.c core/arc_canon_fast.c
 CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/obj/%.o)
 LIB	 = $(BUILD)/libarc.a
 
-ADAPTER_SRC = adapters/arc_adapter.c
+ADAPTER_SRC = adapters/arc_adapter.c adapters/arc_reload.c
 ADAPTER_OBJ = $(ADAPTER_SRC:%.c=$(BUILD)/obj/%.o)
 
 PROGS	 = $(BUILD)/arctool

@@ -253,6 +253,8 @@ struct arc_adapter {
 	void		*log_arg;
 	int		 log_level;
 	char		 authserv_id[256];
+	unsigned	 nsessions;	/* alive sessions borrowing it */
+	arc_conf	*owned_conf;	/* freed with the adapter */
 };
 
 static void
@@ -457,7 +459,20 @@ arc_adapter_free(arc_adapter *ad)
 	arc_signer_free(ad->signer);
 	pcre2_code_free(ad->seal_rcpt_re);
 	arc_lib_free(ad->lib);
+	arc_conf_free(ad->owned_conf);
 	free(ad);
+}
+
+void
+arc_adapter_own_conf(arc_adapter *ad, arc_conf *conf)
+{
+	ad->owned_conf = conf;
+}
+
+unsigned
+arc_adapter_sessions(const arc_adapter *ad)
+{
+	return ad->nsessions;
 }
 
 int
@@ -582,6 +597,7 @@ arc_session_create(arc_adapter *ad, const arc_session_params *p)
 	if ((ss = calloc(1, sizeof(*ss))) == NULL)
 		return NULL;
 	ss->ad = ad;
+	ad->nsessions++;
 	ss->seal = p->seal;
 	ss->quiet = p->quiet;
 	ss->rcpt_match = ad->seal_rcpt_re == NULL;
@@ -637,6 +653,7 @@ arc_session_free(arc_session *ss)
 {
 	if (ss == NULL)
 		return;
+	ss->ad->nsessions--;
 	arc_msg_free(ss->msg);
 	arc_seal_result_clear(&ss->seal_res);
 	for (size_t i = 0; ss->host_ar && ss->host_ar[i]; i++)

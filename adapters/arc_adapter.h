@@ -82,6 +82,11 @@ void		 arc_adapter_log(arc_adapter *, int level, const char *fmt, ...)
 int		 arc_adapter_dns_fd(arc_adapter *);
 void		 arc_adapter_dns_process(arc_adapter *);
 arc_lib		*arc_adapter_lib(arc_adapter *);
+/* Reloading (arc_reload.h builds on these): the adapter takes conf and
+ * frees it with itself; sessions() counts the sessions created on it
+ * and not yet freed (an adapter is freed only when that is 0). */
+void		 arc_adapter_own_conf(arc_adapter *, arc_conf *);
+unsigned	 arc_adapter_sessions(const arc_adapter *);
 
 /* ---- one message ----------------------------------------------------------- */
 
