@@ -21,6 +21,9 @@
 #                 each message, and config/report lines
 #   fuzz_canon    each message's body, LF and CRLF, behind the two
 #                 bytes that pick the mode, l= and the chunks
+#   fuzz_session, fuzz_exim  messages (and one with no field the AMS
+#                 signs) behind the harness's "#!..." control line
+#   fuzz_conf     arc.conf files and key tables
 # Exit status non-zero if the suite or PyYAML is missing.
 set -eu
 
@@ -110,6 +113,38 @@ for msg in messages:
             add("fuzz_authres", value)
         elif name == "arc-authentication-results":
             add("fuzz_authres", re.sub(r"^\s*i\s*=\s*\d+\s*;", "", value))
+
+# a message with none of the fields the AMS signs (issue 12, defect 1)
+unsigned = "X-Only: y\r\n\r\nbody\r\n"
+for m in (unsigned, unsigned.replace("\r\n", "\n")):
+    add("fuzz_message", m)
+    add("fuzz_headers", m)
+ctl = ("#!bob@list.example,carol@other.example|from:to:subject|"
+       "lists.example.org; spf=pass smtp.mailfrom=origin.example|"
+       "lists.example.org; dkim=pass (2048-bit key; unprotected) "
+       "header.d=origin.example|192.0.2.1\n",
+       "#!|||mx.microsoft.com 1; dmarc=pass header.from=a.example|\n",
+       "")
+exim_ctl = ("#!headers=from:to|ar=yes\n", "#!summary|ar=no\n",
+            "#!all|authres=lists.example.org; spf=fail\n", "")
+for m in [unsigned] + [crlf(x) for x in messages[:60]]:
+    for c in ctl:
+        add("fuzz_session", c + m)
+    for c in exim_ctl:
+        add("fuzz_exim", c + m.replace("\r\n", "\n"))
+table = ("dummy._domainkey.example.org v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3\n"
+         "# comment\n"
+         "s._domainkey.b.example \"v=DKIM1; k=ed25519; \" \"p=abc\"\n")
+for conf in ("authserv-id mx.example\nverify yes\ndns no\n",
+             "seal yes\nseal-domain a.example\nseal-selector s\n"
+             "seal-key /nonexistent\n",
+             "on-fail reject\nreject-reply \"550 5.7.29 no\"\n"
+             "max-sets 10\ndns-timeout 1000\n",
+             "seal-recipients ^.*@list\\.example$\nlog-level debug\n"
+             "trusted-authserv-ids a.example,b.example\n",
+             "# comment only\n\n   \n"):
+    add("fuzz_conf", conf)
+    add("fuzz_conf", conf + "\0" + table)
 
 ed = "p=/PrHdagMGdV7Fq1XpIrslnuGs18wjK75D9Z5blIj2Jw="
 for rec in records | {"v=DKIM1; k=ed25519; " + ed}:

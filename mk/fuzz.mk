@@ -12,20 +12,28 @@
 
 FUZZ_SECONDS	?= 60
 FUZZ_HARNESSES	?= fuzz_headers fuzz_tags fuzz_authres fuzz_keyrec fuzz_canon \
-		   fuzz_message fuzz_smtpd
+		   fuzz_message fuzz_smtpd fuzz_session fuzz_conf \
+		   $(if $(wildcard $(EXIM_HDR)),fuzz_exim)
 FUZZ_CC		?= clang
 FUZZ_FLAGS	?=
 FUZZ_DIR	 = $(BUILD)/fuzz
 FUZZ_RDIR	 = $(BUILD)/fuzz-regress
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
-		   $(WARN) -Icore -Iadapters -Ifuzz $(PKG_CFLAGS)
-FUZZ_LIBSRC	 = $(CORE_SRC) adapters/opensmtpd/smtpd_proto.c
+		   $(WARN) -Icore -Iadapters -Ifuzz -Itests $(PKG_CFLAGS)
+# exim_arc.o is taken from the archive only by fuzz_exim, which defines
+# the Exim symbols it needs (tests/exim_host.h)
+FUZZ_LIBSRC	 = $(CORE_SRC) $(ADAPTER_SRC) adapters/opensmtpd/smtpd_proto.c \
+		   $(if $(wildcard $(EXIM_HDR)),adapters/exim/exim_arc.c)
 FUZZ_DEPS	 = $(wildcard fuzz/*.h)
 
-CHECKS	+= fuzz-regress
+# make check: the regression inputs, then every harness for a short
+# while from its seeds (see fuzz-smoke below)
+CHECKS	+= fuzz-regress fuzz-smoke
+FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_SMOKE_DIR	 = $(BUILD)/fuzz-smoke
 
-.PHONY: fuzz fuzz-build fuzz-regress fuzz-deps
+.PHONY: fuzz fuzz-build fuzz-regress fuzz-deps fuzz-smoke
 
 # -- libFuzzer build (clang) ------------------------------------------------
 
@@ -89,6 +97,29 @@ fuzz-regress: $(FUZZ_HARNESSES:%=$(FUZZ_RDIR)/%)
 	@set -e; for h in $(FUZZ_HARNESSES); do \
 	    test -d fuzz/regress/$$h || continue; \
 	    $(FUZZ_RDIR)/$$h fuzz/regress/$$h; \
+	done
+
+# Each harness for FUZZ_SMOKE_SECONDS from the suite's seeds and its
+# regression inputs; what it finds stays in the build tree, a crash
+# fails the check and leaves its input as $(FUZZ_SMOKE_DIR)/crash-*.
+fuzz-smoke: fuzz-build
+	@rm -rf $(FUZZ_SMOKE_DIR); mkdir -p $(FUZZ_SMOKE_DIR)
+	sh fuzz/make-corpus.sh "$(ARC_TEST_SUITE)" $(FUZZ_SMOKE_DIR) >/dev/null
+	@set -e; for h in $(FUZZ_HARNESSES); do \
+	    mkdir -p $(FUZZ_SMOKE_DIR)/corpus-$$h; \
+	    reg=fuzz/regress/$$h; test -d $$reg || reg=; \
+	    $(FUZZ_DIR)/$$h -max_total_time=$(FUZZ_SMOKE_SECONDS) \
+	        -timeout=30 -rss_limit_mb=4096 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_SMOKE_DIR)/crash-$$h- \
+	        $(FUZZ_SMOKE_DIR)/corpus-$$h $$reg \
+	        >$(FUZZ_SMOKE_DIR)/$$h.log 2>&1 || { \
+	        tail -40 $(FUZZ_SMOKE_DIR)/$$h.log; \
+	        echo "fuzz-smoke: $$h failed; input in" \
+	            "$(FUZZ_SMOKE_DIR)/crash-$$h-*" >&2; exit 1; }; \
+	    echo "fuzz-smoke: $$h: $$(sed -n \
+	        's/^stat::number_of_executed_units: *//p' \
+	        $(FUZZ_SMOKE_DIR)/$$h.log) inputs in" \
+	        "$(FUZZ_SMOKE_SECONDS) s, no crash"; \
 	done
 
 -include $(shell find $(FUZZ_DIR)/obj $(FUZZ_RDIR)/obj -name '*.d' \

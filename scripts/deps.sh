@@ -6,7 +6,8 @@ set -eu
 
 PKGS="gcc make pkg-config libc6-dev libssl-dev libunbound-dev libpcre2-dev
 libcunit1-dev libyaml-dev python3 python3-dkim python3-nacl python3-authres
-libmail-dkim-perl libcryptx-perl unbound ldnsutils time openssl valgrind libmilter-dev miltertest"
+libmail-dkim-perl libcryptx-perl unbound ldnsutils time openssl valgrind libmilter-dev miltertest
+clang libclang-rt-14-dev python3-yaml"
 
 missing=""
 for p in $PKGS; do
