@@ -32,6 +32,9 @@ grow(arc_buf *b, size_t need)
 	}
 	b->data = p;
 	b->cap = cap;
+	/* a reserve on an empty buffer leaves it a valid empty string:
+	 * the contract says data is always terminated */
+	b->data[b->len] = '\0';
 	return 1;
 }
 

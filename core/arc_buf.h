@@ -23,7 +23,8 @@ int	arc_buf_adds(arc_buf *, const char *);
 int	arc_buf_addc(arc_buf *, char);
 /* Room for n more bytes: returns where they go (NULL if the buffer has
  * failed or cannot grow); the caller writes at most n bytes there, adds
- * what it wrote to len and puts the NUL after it. */
+ * what it wrote to len and puts the NUL after it.  Until then the
+ * buffer still holds its old, terminated text ("" if it was empty). */
 char	*arc_buf_reserve(arc_buf *, size_t n);
 int	arc_buf_printf(arc_buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -33,6 +33,14 @@ int	arc_crypto_verify_prepared(const EVP_MD_CTX *, arc_alg,
 	    size_t siglen);
 int	arc_crypto_sign_prepared(const EVP_MD_CTX *, arc_alg,
 	    const void *data, size_t len, arc_buf *out);
+/* Verifies sig over a SHA-256 digest the caller computed (a running
+ * hash over the chain, copied at each set): RSA PKCS#1 v1.5 over that
+ * digest, Ed25519 over the digest itself (RFC 8463).  *edctx and
+ * *rsactx cache what is prepared for the key between calls (set up on
+ * first use; the caller frees them).  1 valid, 0 invalid, -1 internal. */
+int	arc_crypto_verify_md(EVP_PKEY *, arc_alg, EVP_MD_CTX **edctx,
+	    EVP_PKEY_CTX **rsactx, const unsigned char md[32],
+	    const unsigned char *sig, size_t siglen);
 /* SHA-256, fetched from the provider once per process: EVP_sha256()
  * would be looked up again at each use (a lock and a hash table). */
 const EVP_MD *arc_sha256(void);

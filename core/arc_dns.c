@@ -154,6 +154,7 @@ dns_finish(dns_ctx *dc, arc_keystore *ks, arc_keyentry *e, int err,
 	if (err != 0 || r == NULL) {
 		snprintf(msg, sizeof(msg), "DNS resolver error: %s",
 		    ub_strerror(err));
+		arc_keys_count(ks, ARC_STAT_DNS_ERRORS);
 		arc_keys_complete(ks, e, NULL, msg, 1, ARC_DNSSEC_UNKNOWN, 0);
 		return;
 	}
@@ -172,6 +173,8 @@ dns_finish(dns_ctx *dc, arc_keystore *ks, arc_keyentry *e, int err,
 		return;
 	}
 	if (r->rcode != 0) {
+		arc_keys_count(ks, r->rcode == 2 ? ARC_STAT_DNS_SERVFAILS :
+		    ARC_STAT_DNS_ERRORS);
 		snprintf(msg, sizeof(msg), "DNS error: %s",
 		    rcode_name(r->rcode, rc, sizeof(rc)));
 		arc_keys_complete(ks, e, NULL, msg, 1, sec, 0);
@@ -290,6 +293,7 @@ dns_expire(dns_ctx *dc)
 		q_drop(dc, q);
 		snprintf(msg, sizeof(msg), "DNS timeout after %d ms",
 		    dc->timeout_ms);
+		arc_keys_count(ks, ARC_STAT_DNS_TIMEOUTS);
 		arc_keys_complete(ks, e, NULL, msg, 1, ARC_DNSSEC_UNKNOWN, 0);
 	}
 }
@@ -430,7 +434,7 @@ setup(dns_ctx *dc, const arc_dns_options *o, char *err, size_t errlen)
 		/* With CAs loaded libunbound verifies the chain, and the
 		 * name too for "addr@853#name" forwarders. */
 		if (o->tls_ca != NULL) {
-			if ((f = fopen(o->tls_ca, "r")) == NULL) {
+			if ((f = fopen(o->tls_ca, "re")) == NULL) {
 				snprintf(err, errlen, "dns-tls-ca %s: %s",
 				    o->tls_ca, strerror(errno));
 				return -1;
@@ -454,7 +458,7 @@ setup(dns_ctx *dc, const arc_dns_options *o, char *err, size_t errlen)
 		ta = autr ? o->trust_anchor + 5 : o->trust_anchor;
 		/* libunbound reads the file only at the first query; fail
 		 * at startup instead of on every lookup. */
-		if ((f = fopen(ta, autr ? "r+" : "r")) == NULL) {
+		if ((f = fopen(ta, autr ? "r+e" : "re")) == NULL) {
 			snprintf(err, errlen, "dnssec-trust-anchor %s: %s", ta,
 			    strerror(errno));
 			return -1;

@@ -2,7 +2,8 @@
  * arc_fold.c - folding header fields below 78 columns (RFC 5322 §2.2.3).
  *
  * Folds only at white space that is already there, outside quoted
- * strings, by putting CRLF before it: relaxed canonicalization turns
+ * strings (a quoted-pair is one escaped byte, in a quoted string or a
+ * comment), by putting CRLF before it: relaxed canonicalization turns
  * such a fold back into the same single space, so folding a field after
  * it was signed with relaxed canonicalization keeps the signature good.
  * Existing folds are kept.  A line with no white space to fold at stays
@@ -18,7 +19,7 @@ arc_fold_field(const char *f, unsigned width)
 {
 	size_t	 col = 0, i, n = strlen(f), nws = 0, last_ws = 0, o = 0;
 	size_t	 line_start = 0;	/* offset in out of the current line */
-	int	 quoted = 0, have_ws = 0, too_long = 0;
+	int	 quoted = 0, have_ws = 0, too_long = 0, depth = 0, esc = 0;
 	char	*out;
 
 	if (width < 20)
@@ -38,7 +39,8 @@ arc_fold_field(const char *f, unsigned width)
 	}
 	col = 0;
 	for (i = 0; i < n; i++) {
-		char c = f[i];
+		char	c = f[i];
+		int	lit;		/* the byte of a quoted-pair */
 
 		if (c == '\r' && i + 1 < n && f[i + 1] == '\n') {
 			out[o++] = '\r';
@@ -47,11 +49,22 @@ arc_fold_field(const char *f, unsigned width)
 			col = 0;
 			line_start = o;
 			have_ws = 0;
+			esc = 0;
 			continue;
 		}
-		if (c == '"' && (i == 0 || f[i - 1] != '\\'))
+		/* a quoted-pair escapes one byte ("a\\" ends its string);
+		 * a '"' in a comment opens no string */
+		if ((lit = esc) != 0)
+			esc = 0;
+		else if (c == '\\' && (quoted || depth > 0))
+			esc = 1;
+		else if (c == '"' && depth == 0)
 			quoted = !quoted;
-		if ((c == ' ' || c == '\t') && !quoted && col > 0 &&
+		else if (c == '(' && !quoted)
+			depth++;
+		else if (c == ')' && !quoted && depth > 0)
+			depth--;
+		if ((c == ' ' || c == '\t') && !quoted && !lit && col > 0 &&
 		    o > line_start && out[o - 1] != ' ' && out[o - 1] != '\t' &&
 		    out[o - 1] != ':') {
 			last_ws = o;

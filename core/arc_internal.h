@@ -86,6 +86,7 @@ typedef struct {
 	struct arc_msg	*msg;
 	arc_keyentry	*entry;		/* NULL: lookup timed out */
 	int		 done;
+	int		 started;	/* arc_keys_get() was called */
 	char		*selector, *domain;
 } arc_keyslot;
 
@@ -122,6 +123,8 @@ struct arc_msg {
 	arc_ready_fn	 ready_fn;
 	int		 eom_pending;	/* eom returned ARC_PENDING */
 	void		*ready_arg;
+	arc_eoh_fn	 eoh_fn;	/* at the end of the header block */
+	void		*eoh_arg;
 	int		 over_limit;	/* a limit was hit; reason says which */
 
 	/* results */
@@ -129,23 +132,68 @@ struct arc_msg {
 	arc_cv		 cv;
 	int		 oldest_pass;
 	int		 top_cv_fail;	/* newest AS says cv=fail */
-	int		 temperror;	/* a key lookup failed temporarily */
+	int		 temperror;	/* the deciding failure is temporary */
 	arc_buf		 reason;
 	arc_set_info	 info[51];
+
+	/* arc_verify_run()'s progress: it resumes where keys were missing */
+	int		 vstep;		/* VSTEP_* in arc_verify.c */
+	int		 next_as;	/* the next AS to check, newest first */
+	int		 batch;		/* keys the next lookup stage starts */
+	int		 lookups_closed;	/* out of time: start no more */
+	int		 oldest_skipped;	/* oldest-pass over its budget */
+	unsigned char	 (*seal_md)[32];	/* by instance: what each AS signs */
+	arc_msg_stats	 stats;
+	struct arc_dkim	*dkim;		/* ARC_MSG_DKIM: arc_dkim.c */
 };
 
 /* arc_verify.c */
 void	arc_verify_prepare(struct arc_msg *);	/* at eoh */
-void	arc_verify_run(struct arc_msg *);	/* at eom, keys ready */
-int	arc_field_is(const arc_field *, const char *name);
-int	arc_add_signed_fields(struct arc_msg *, const char *hlist, size_t len,
-	    arc_canon_mode, arc_buf *data);
+/* At eom: 1 when the verdict is complete, 0 when it started key
+ * lookups it needs (keys_pending > 0): call it again once they are in. */
+int	arc_verify_run(struct arc_msg *);
+/* flags: ARC_AUTHRES_* (arc.h) */
 void	arc_result_text(const struct arc_msg *, arc_buf *,
-	    const char *remote_ip);
+	    const char *remote_ip, unsigned flags);
 time_t	arc_lib_now(const arc_lib *);
 /* Whether the colon list (NULL: empty) names name (n bytes, any case). */
 int	arc_list_has(const char *list, const char *name, size_t n);
+
+/* arc_field.c: below intake, validation and sealing, calling none */
+int	arc_field_is(const arc_field *, const char *name);
 void	arc_msg_fail(struct arc_msg *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Appends f canonicalized (with CRLF), or, if self is f's parsed
+ * signature, without its b= value and final CRLF. */
+void	arc_field_canon(arc_buf *, const arc_field *f, arc_canon_mode,
+	    const arc_hdr *self);
+/* The fields an h= list names, canonicalized, each name taking the next
+ * instance from the bottom up; stops once data has failed.  -1 if the
+ * list is too long. */
+int	arc_add_signed_fields(struct arc_msg *, const char *hlist, size_t len,
+	    arc_canon_mode, arc_buf *data);
+
+/* arc_field.c, for the AMS and DKIM alike: the index of the body
+ * hasher of mode and limit in msg->bh, shared (-1: out of memory); a
+ * key slot's lookup started (counted in keys_pending) and the waiter
+ * that ends it. */
+int	arc_msg_bodyhash(struct arc_msg *, arc_canon_mode, long long limit);
+void	arc_keyslot_start(struct arc_msg *, arc_keyslot *);
+void	arc_keyslot_ready(arc_keywait *);
+
+/* arc_sigcheck.c: one signature against its key (arc_verify.c decides
+ * the order).  AMS: 1 pass, 0 fail, -1 over limit (canonicalized bytes,
+ * 0: none), *hashed the bytes hashed.  AS: 1 pass, 0 fail, after
+ * arc_seal_digests() hashed the chain once for all the seals (0: out of
+ * memory).  *temp: the failure is temporary (a key lookup). */
+int	arc_check_ams(struct arc_msg *, arc_hdr *, size_t limit,
+	    const char **why, arc_dnssec *, int *temp,
+	    unsigned long long *hashed);
+/* The part after the key: body hash, then b=, with a usable key. */
+int	arc_check_signed(struct arc_msg *, arc_hdr *, arc_keyentry *,
+	    size_t limit, const char **why, unsigned long long *hashed);
+int	arc_seal_digests(struct arc_msg *);
+int	arc_check_as(struct arc_msg *, int inst, const char **why,
+	    arc_dnssec *, int *temp);
 
 #endif

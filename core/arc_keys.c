@@ -20,6 +20,9 @@
 #define NBUCKETS	1024
 #define CALLBACK_TTL	300	/* caller-supplied records: seconds cached */
 #define NEGATIVE_TTL	60
+/* A TTL from outside (DNS) is capped before it is added to the clock:
+ * no overflow with a 32-bit time_t, and no key pinned for decades. */
+#define MAX_TTL		(7 * 86400)
 
 typedef struct table_row {
 	char			*qname;
@@ -33,10 +36,12 @@ struct arc_keystore {
 	unsigned	 min_rsa_bits, max_rsa_bits;
 	time_t		 fixed_now;
 	table_row	*table;			/* key table files */
+	char		 empty_table[256];	/* a table file without keys */
 	arc_txt_lookup_fn callback;
 	void		*callback_arg;
 	arc_key_backend	 backend;
 	int		 has_backend;
+	unsigned long long *stats;		/* ARC_STAT_*, or NULL */
 };
 
 static time_t
@@ -75,6 +80,7 @@ entry_free(arc_keystore *ks, arc_keyentry *e)
 	    ks->backend.cancel != NULL)
 		ks->backend.cancel(ks->backend.ctx, e);
 	EVP_MD_CTX_free(e->vctx);
+	EVP_PKEY_CTX_free(e->pctx);
 	EVP_PKEY_free(e->pkey);
 	free(e->qname);
 	free(e->error);
@@ -165,6 +171,20 @@ arc_keys_set_now(arc_keystore *ks, time_t t)
 	ks->fixed_now = t;
 }
 
+void
+arc_keys_set_stats(arc_keystore *ks, unsigned long long *stats)
+{
+	ks->stats = stats;
+}
+
+void
+arc_keys_count(arc_keystore *ks, int which)
+{
+	/* relaxed: a counter orders nothing, and threads may share it */
+	if (ks->stats != NULL && which >= 0 && which < ARC_STAT_COUNT)
+		__atomic_fetch_add(&ks->stats[which], 1, __ATOMIC_RELAXED);
+}
+
 static void
 lowercase(char *s)
 {
@@ -238,9 +258,9 @@ arc_keys_add_table(arc_keystore *ks, const char *path, char *err,
 	char		*line = NULL, *p, *name, *txt;
 	size_t		 cap = 0;
 	unsigned	 lineno = 0;
-	table_row	*r;
+	table_row	*r, *before = ks->table;
 
-	if ((fp = fopen(path, "r")) == NULL) {
+	if ((fp = fopen(path, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -281,6 +301,9 @@ arc_keys_add_table(arc_keystore *ks, const char *path, char *err,
 	}
 	free(line);
 	fclose(fp);
+	/* only comments: a mistake the "no key" reason should name */
+	if (ks->table == before)
+		snprintf(ks->empty_table, sizeof(ks->empty_table), "%s", path);
 	return 0;
 fail:
 	free(line);
@@ -300,33 +323,6 @@ set_error(arc_keyentry *e, const char *fmt, const char *arg)
 	e->error = strdup(buf);
 }
 
-/* Does the colon-separated list (tag value) contain word? */
-static int
-list_has(const arc_tag *t, const char *word)
-{
-	size_t	 wl = strlen(word), i = 0, s;
-
-	while (i < t->value_len) {
-		while (i < t->value_len && (t->value[i] == ':' ||
-		    isspace((unsigned char)t->value[i])))
-			i++;
-		s = i;
-		while (i < t->value_len && t->value[i] != ':' &&
-		    !isspace((unsigned char)t->value[i]))
-			i++;
-		if (i - s == wl && strncasecmp(t->value + s, word, wl) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-tag_is(const arc_tag *t, const char *v)
-{
-	return t->value_len == strlen(v) &&
-	    strncmp(t->value, v, t->value_len) == 0;
-}
-
 void
 arc_keyrec_parse(arc_keyentry *e, const char *txt, unsigned min_bits,
     unsigned max_bits)
@@ -341,35 +337,56 @@ arc_keyrec_parse(arc_keyentry *e, const char *txt, unsigned min_bits,
 
 	EVP_MD_CTX_free(e->vctx);
 	e->vctx = NULL;
+	EVP_PKEY_CTX_free(e->pctx);
+	e->pctx = NULL;
 	EVP_PKEY_free(e->pkey);
 	e->pkey = NULL;
+	/* what the record says is set afresh: nothing stays from an earlier
+	 * parse of this entry (a stale t=y or t=s changes DKIM results) */
+	e->testing = e->strict = 0;
+	e->bits = 0;
+	e->ktype = ARC_KTYPE_RSA;
 	if ((why = arc_tags_parse(&tl, txt, strlen(txt))) != NULL) {
 		set_error(e, "malformed key record: %s", why);
 		return;
 	}
 	if ((t = arc_tags_get(&tl, "v")) != NULL &&
-	    (!tag_is(t, "DKIM1") || tl.tags != t)) {
+	    (!arc_tag_eq(t, "DKIM1") || tl.tags != t)) {
 		set_error(e, "key record v= is not DKIM1 as first tag", NULL);
 		return;
 	}
-	if ((t = arc_tags_get(&tl, "h")) != NULL && !list_has(t, "sha256")) {
+	if ((t = arc_tags_get(&tl, "h")) != NULL &&
+	    !arc_tag_list_has(t, "sha256")) {
 		set_error(e, "key record h= does not allow sha256", NULL);
 		return;
 	}
-	if ((t = arc_tags_get(&tl, "s")) != NULL && !list_has(t, "*") &&
-	    !list_has(t, "email")) {
+	if ((t = arc_tags_get(&tl, "s")) != NULL &&
+	    !arc_tag_list_has(t, "*") && !arc_tag_list_has(t, "email")) {
 		set_error(e, "key record s= excludes email", NULL);
 		return;
 	}
-	if ((t = arc_tags_get(&tl, "t")) != NULL && list_has(t, "y"))
+	if ((t = arc_tags_get(&tl, "t")) != NULL && arc_tag_list_has(t, "y"))
 		e->testing = 1;
+	if (t != NULL && arc_tag_list_has(t, "s"))
+		e->strict = 1;
 	e->ktype = ARC_KTYPE_RSA;
 	if ((t = arc_tags_get(&tl, "k")) != NULL) {
-		if (tag_is(t, "ed25519"))
+		if (arc_tag_eq(t, "ed25519"))
 			e->ktype = ARC_KTYPE_ED25519;
-		else if (!tag_is(t, "rsa")) {
-			set_error(e, "unknown key type k=%.32s",
-			    t->value_len < 32 ? t->value : "(long)");
+		else if (!arc_tag_eq(t, "rsa")) {
+			char	 k[33];
+
+			/* the value is not NUL-terminated: its length only,
+			 * and what may reach a header printable */
+			if (t->value_len < sizeof(k)) {
+				for (size_t i = 0; i < t->value_len; i++)
+					k[i] = t->value[i] > 0x20 &&
+					    t->value[i] < 0x7f ? t->value[i] :
+					    '?';
+				k[t->value_len] = '\0';
+			} else
+				strcpy(k, "(long)");
+			set_error(e, "unknown key type k=%s", k);
 			return;
 		}
 	}
@@ -489,7 +506,13 @@ arc_keys_complete(arc_keystore *ks, arc_keyentry *e, const char *txt,
 		EVP_PKEY_free(e->pkey);
 		e->pkey = NULL;
 	}
+	if (ttl > MAX_TTL)
+		ttl = MAX_TTL;
 	e->expires = now(ks) + (temporary ? 0 : (time_t)ttl);
+	if (dnssec != ARC_DNSSEC_UNKNOWN)
+		arc_keys_count(ks, dnssec == ARC_DNSSEC_SECURE ?
+		    ARC_STAT_DNSSEC_SECURE : dnssec == ARC_DNSSEC_BOGUS ?
+		    ARC_STAT_DNSSEC_BOGUS : ARC_STAT_DNSSEC_INSECURE);
 	wake(ks, e);
 }
 
@@ -501,9 +524,10 @@ resolve(arc_keystore *ks, arc_keyentry *e)
 
 	for (r = ks->table; r; r = r->next)
 		if (strcmp(r->qname, e->qname) == 0) {
-			/* table entries live until the table is reloaded */
+			/* cached as long as anything (then parsed again
+			 * from the table, which lives until reloaded) */
 			arc_keys_complete(ks, e, r->txt, NULL, 0,
-			    ARC_DNSSEC_UNKNOWN, 0x7fffffff / 2);
+			    ARC_DNSSEC_UNKNOWN, MAX_TTL);
 			return;
 		}
 	if (ks->callback) {
@@ -517,10 +541,20 @@ resolve(arc_keystore *ks, arc_keyentry *e)
 		}
 	}
 	if (ks->has_backend) {
+		arc_keys_count(ks, ARC_STAT_DNS_QUERIES);
 		if (ks->backend.start(ks->backend.ctx, ks, e) != 0 &&
 		    e->state == ARC_KEY_PENDING)
 			arc_keys_complete(ks, e, NULL, "key lookup could not "
 			    "start", 1, ARC_DNSSEC_UNKNOWN, 0);
+		return;
+	}
+	if (ks->table == NULL && ks->empty_table[0] != '\0') {
+		char	 why[320];
+
+		snprintf(why, sizeof(why), "the key table %s is empty",
+		    ks->empty_table);
+		arc_keys_complete(ks, e, NULL, why, 0, ARC_DNSSEC_UNKNOWN,
+		    NEGATIVE_TTL);
 		return;
 	}
 	arc_keys_complete(ks, e, NULL, ks->table ? "no key record in the "
@@ -550,9 +584,13 @@ arc_keys_get(arc_keystore *ks, const char *selector, const char *domain,
 			entry_free(ks, e);
 		e = NULL;
 	}
+	arc_keys_count(ks, ARC_STAT_KEY_LOOKUPS);
 	if (e) {
 		free(q);
 		e->refs++;
+		arc_keys_count(ks, e->state == ARC_KEY_DONE && e->error &&
+		    !e->temporary ? ARC_STAT_KEY_NEGATIVE_HITS :
+		    ARC_STAT_KEY_CACHE_HITS);
 		if (e->state == ARC_KEY_PENDING && w) {
 			w->next = e->waiters;
 			e->waiters = w;

@@ -39,10 +39,15 @@ struct arc_keyentry {
 	char		*qname;		/* lower case */
 	int		 state;
 	EVP_PKEY	*pkey;		/* NULL if error is set */
+	/* made lazily by the verifier (arc_sigcheck.c) and used in place:
+	 * shared, unlocked state, safe only while one thread uses the lib
+	 * (arc-milter's global lock); see arc.h's thread contract */
 	EVP_MD_CTX	*vctx;		/* verifier's, prepared on first use */
+	EVP_PKEY_CTX	*pctx;		/* RSA over a digest, the same */
 	int		 ktype;
 	unsigned	 bits;
 	int		 testing;	/* t=y */
+	int		 strict;	/* t=s: i= domain must be d= (DKIM) */
 	char		*error;		/* why there is no usable key */
 	int		 temporary;	/* timeout, SERVFAIL: not cached long */
 	arc_dnssec	 dnssec;
@@ -80,6 +85,10 @@ void		 arc_keys_set_backend(arc_keystore *, const arc_key_backend *);
 void		 arc_keys_set_limits(arc_keystore *, unsigned max_entries,
 		    unsigned min_rsa_bits, unsigned max_rsa_bits);
 void		 arc_keys_set_now(arc_keystore *, time_t);
+/* Counters (ARC_STAT_*, arc.h) to add to, or NULL; backends count
+ * their own events (timeouts, SERVFAILs) with arc_keys_count(). */
+void		 arc_keys_set_stats(arc_keystore *, unsigned long long *);
+void		 arc_keys_count(arc_keystore *, int which);
 
 arc_keyentry	*arc_keys_get(arc_keystore *, const char *selector,
 		    const char *domain, arc_keywait *w);

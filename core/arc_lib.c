@@ -28,7 +28,10 @@ arc_lib_create(void)
 	lib->limits.max_tags = ARC_MAX_TAGS_DEFAULT;
 	lib->limits.max_key_queries = 64;
 	lib->limits.min_rsa_bits = 1024;
+	lib->limits.max_dkim_signatures = 10;
 	lib->limits.max_rsa_bits = 8192;
+	lib->limits.oldest_pass_factor = 2;
+	lib->limits.dkim_budget_factor = 2;
 	return lib;
 }
 
@@ -94,6 +97,12 @@ arc_lib_set_now(arc_lib *lib, time_t t)
 {
 	lib->fixed_now = t;
 	arc_keys_set_now(lib->keys, t);
+}
+
+void
+arc_lib_set_stats(arc_lib *lib, unsigned long long *counters)
+{
+	arc_keys_set_stats(lib->keys, counters);
 }
 
 time_t
@@ -165,6 +174,32 @@ clean_list(const char *s)
 	return arc_buf_steal(&b);
 }
 
+/* Names that h= can carry: field names (RFC 5322 ftext) without ';',
+ * which would end the tag, and short enough for a line; white space
+ * only around the colons. */
+static int
+valid_hlist(const char *l)
+{
+	size_t	 i = 0, st;
+
+	for (;;) {
+		while (l[i] == ' ' || l[i] == '\t')
+			i++;
+		for (st = i; l[i] > 0x20 && l[i] < 0x7f && l[i] != ':' &&
+		    l[i] != ';'; i++)
+			;
+		if (i - st > 200)
+			return 0;
+		while (l[i] == ' ' || l[i] == '\t')
+			i++;
+		if (l[i] == '\0')
+			return 1;
+		if (l[i] != ':')
+			return 0;
+		i++;
+	}
+}
+
 arc_status
 arc_signer_set_headers(arc_signer *s, const char *headers,
     const char *oversign)
@@ -179,6 +214,8 @@ arc_signer_set_headers(arc_signer *s, const char *headers,
 		    "content-transfer-encoding:content-disposition:"
 		    "dkim-signature:list-id:list-help:list-unsubscribe:"
 		    "list-post:list-owner:list-archive:sender";
+	if (!valid_hlist(headers) || (oversign && !valid_hlist(oversign)))
+		return ARC_ERR_ARG;
 	if ((h = clean_list(headers)) == NULL ||
 	    (o = clean_list(oversign ? oversign : "")) == NULL) {
 		free(h);
@@ -210,14 +247,18 @@ arc_signer_set_headers(arc_signer *s, const char *headers,
 	return ARC_OK;
 }
 
+/* A d= or s= we write: ASCII letters, digits, '.', '-', '_' (what goes
+ * into a header is printable ASCII), at most a DNS name's 253 bytes. */
 static int
 valid_name(const char *s)
 {
-	if (*s == '\0')
+	size_t	 n = strlen(s);
+
+	if (n == 0 || n > 253)
 		return 0;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '.' && *s != '-' &&
-		    *s != '_' && (unsigned char)*s < 0x80)
+		    *s != '_')
 			return 0;
 	return 1;
 }
@@ -264,7 +305,7 @@ arc_signer_create(const char *domain, const char *selector,
 	size_t		 n;
 	arc_signer	*s;
 
-	if ((fp = fopen(keyfile, "r")) == NULL) {
+	if ((fp = fopen(keyfile, "re")) == NULL) {
 		snprintf(err, errlen, "%s: %s", keyfile, strerror(errno));
 		return NULL;
 	}

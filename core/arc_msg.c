@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "arc_dkim.h"
 #include "arc_internal.h"
 
 arc_msg *
@@ -76,6 +77,8 @@ arc_msg_free(arc_msg *m)
 		free(m->keys[i].domain);
 	}
 	free(m->keys);
+	arc_dkim_free(m);
+	free(m->seal_md);
 	for (i = 0; i < m->nbh; i++)
 		arc_bodyhash_free(m->bh[i].h);
 	free(m->bh);
@@ -109,21 +112,6 @@ misuse(arc_msg *m, const char *what)
 	return ARC_ERR_STATE;
 }
 
-void
-arc_msg_fail(arc_msg *m, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	 buf[512];
-
-	m->cv = ARC_CV_FAIL;
-	if (m->reason.len)
-		return;			/* the first reason is the cause */
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	arc_buf_adds(&m->reason, buf);
-}
-
 arc_status
 arc_msg_set_signer(arc_msg *m, const arc_signer *s)
 {
@@ -135,17 +123,57 @@ arc_msg_set_signer(arc_msg *m, const arc_signer *s)
 }
 
 void
+arc_msg_set_eoh_cb(arc_msg *m, arc_eoh_fn fn, void *arg)
+{
+	m->eoh_fn = fn;
+	m->eoh_arg = arg;
+}
+
+const char *
+arc_msg_field_value(const arc_msg *m, const char *name, size_t *len)
+{
+	for (unsigned i = 0; i < m->nfields; i++) {
+		const arc_field *f = &m->fields[i];
+
+		if (arc_field_is(f, name)) {
+			size_t v = f->name_len;
+
+			while (v < f->len && f->text[v] != ':')
+				v++;
+			v += v < f->len;
+			*len = f->len - v;
+			return f->text + v;
+		}
+	}
+	return NULL;
+}
+
+const char *
+arc_msg_field_next(const arc_msg *m, const char *name, unsigned *pos,
+    size_t *len)
+{
+	for (unsigned i = *pos; i < m->nfields; i++) {
+		const arc_field	*f = &m->fields[i];
+		size_t		 v = f->name_len;
+
+		if (!arc_field_is(f, name))
+			continue;
+		while (v < f->len && f->text[v] != ':')
+			v++;
+		v += v < f->len;
+		*len = f->len - v;
+		*pos = i + 1;
+		return f->text + v;
+	}
+	*pos = m->nfields;
+	return NULL;
+}
+
+void
 arc_msg_set_ready_cb(arc_msg *m, arc_ready_fn fn, void *arg)
 {
 	m->ready_fn = fn;
 	m->ready_arg = arg;
-}
-
-int
-arc_field_is(const arc_field *f, const char *name)
-{
-	return f->name_len == strlen(name) &&
-	    strncasecmp(f->text, name, f->name_len) == 0;
 }
 
 /* ---- header fields --------------------------------------------------------- */
@@ -308,9 +336,17 @@ arc_msg_eoh(arc_msg *m)
 {
 	if (m->state != ST_HEADERS)
 		return misuse(m, "end of headers given twice");
+	if (m->eoh_fn) {		/* once: it may set the signer */
+		arc_eoh_fn fn = m->eoh_fn;
+
+		m->eoh_fn = NULL;
+		fn(m, m->eoh_arg);
+	}
 	m->state = ST_BODY;
 	if (m->flags & ARC_MSG_VERIFY)
 		arc_verify_prepare(m);
+	if (m->flags & ARC_MSG_DKIM)
+		arc_dkim_prepare(m);
 	if (m->signer) {
 		unsigned i;
 
@@ -376,8 +412,12 @@ arc_msg_eom(arc_msg *m)
 		return ARC_PENDING;
 	}
 	m->eom_pending = 0;
-	if (m->flags & ARC_MSG_VERIFY)
-		arc_verify_run(m);
+	/* validation looks keys up in stages: it may want more */
+	if ((m->flags & ARC_MSG_VERIFY) && !arc_verify_run(m)) {
+		m->eom_pending = 1;
+		return ARC_PENDING;
+	}
+	arc_dkim_run(m);	/* its keys were all asked for at eoh */
 	m->state = ST_DONE;
 	return ARC_OK;
 }
@@ -421,7 +461,9 @@ arc_msg_wait(arc_msg *m, int timeout_ms)
 			s->done = 1;
 		}
 	}
+	arc_dkim_close(m);
 	m->keys_pending = 0;
+	m->lookups_closed = 1;	/* and so does every key not yet asked for */
 	return arc_msg_eom(m);
 }
 
@@ -471,57 +513,151 @@ arc_msg_set(const arc_msg *m, int instance)
 	return &m->info[instance];
 }
 
-/* Text inside an RFC 5322 comment: parentheses and backslashes quoted,
- * control characters dropped. */
-static void
-add_comment_text(arc_buf *b, const char *s)
+int
+arc_msg_temperror(const arc_msg *m)
 {
-	for (; *s; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+	return m->cv == ARC_CV_FAIL && m->temperror;
+}
+
+int
+arc_msg_oldest_pass_skipped(const arc_msg *m)
+{
+	return m->cv == ARC_CV_PASS && m->oldest_skipped;
+}
+
+const arc_msg_stats *
+arc_msg_get_stats(const arc_msg *m)
+{
+	return &m->stats;
+}
+
+/* Text inside an RFC 5322 comment: parentheses and backslashes quoted,
+ * ';' made ',' (naive A-R parsers split on it), control and 8-bit bytes
+ * dropped (everything we write is printable ASCII); at most max bytes of
+ * the input. */
+static void
+add_comment_text(arc_buf *b, const char *s, size_t max)
+{
+	for (; *s && max > 0; s++, max--) {
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
 			continue;
 		if (*s == '(' || *s == ')' || *s == '\\')
 			arc_buf_addc(b, '\\');
-		arc_buf_addc(b, *s);
+		arc_buf_addc(b, *s == ';' ? ',' : *s);
 	}
 }
 
-void
-arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip)
+static int
+ldh_name(const char *s)
 {
-	int	 i;
+	size_t	 n = strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_");
 
+	return n > 0 && s[n] == '\0';
+}
+
+/* OpenARC's arc.chain (FinalReceiver): one domain per set, newest first,
+ * the AMS d= as OpenARC writes it, and the AS d= after it where that
+ * differs; OpenDMARC overrides a DMARC failure only when it trusts
+ * every one.  Left out rather than cut: OpenDMARC keeps 255 bytes of a
+ * value, and a cut list could name another domain. */
+static void
+add_arc_chain(const arc_msg *m, arc_buf *b)
+{
+	char		 v[256];
+	size_t		 o = 0, n;
+	int		 i, k;
+
+	for (i = m->nsets; i >= 1; i--)
+		for (k = 0; k < 2; k++) {
+			const char *d = k == 0 ? m->info[i].ams_domain :
+			    m->info[i].as_domain;
+
+			if (k == 1 && d != NULL && m->info[i].ams_domain &&
+			    strcasecmp(d, m->info[i].ams_domain) == 0)
+				continue;
+			if (d == NULL || !ldh_name(d))
+				return;
+			n = strlen(d);
+			if (o + (o > 0) + n >= sizeof(v))
+				return;
+			if (o > 0)
+				v[o++] = ':';
+			memcpy(v + o, d, n);
+			o += n;
+		}
+	if (o == 0)
+		return;
+	v[o] = '\0';
+	/* ':' is not a token character: a list is a quoted-string */
+	arc_buf_printf(b, strchr(v, ':') ? " arc.chain=\"%s\"" :
+	    " arc.chain=%s", v);
+}
+
+void
+arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip,
+    unsigned flags)
+{
 	arc_buf_adds(b, "arc=");
 	arc_buf_adds(b, arc_cv_name(m->cv));
 	if (m->cv == ARC_CV_PASS) {
-		arc_buf_printf(b, " (i=%d", m->nsets);
-		for (i = m->nsets; i >= 1; i--) {
-			arc_buf_adds(b, i == m->nsets ? " d=" : ", ");
-			add_comment_text(b, m->info[i].as_domain ?
-			    m->info[i].as_domain : "?");
-		}
+		/* the newest sealer only: the comment stays short whatever
+		 * the chain's length (arc.chain has them all) */
+		arc_buf_printf(b, " (i=%d d=", m->nsets);
+		add_comment_text(b, m->info[m->nsets].as_domain ?
+		    m->info[m->nsets].as_domain : "?", 253);
 		arc_buf_addc(b, ')');
 	} else if (m->cv == ARC_CV_FAIL) {
 		arc_buf_adds(b, " (");
 		if (m->temperror)
 			arc_buf_adds(b, "temperror: ");
-		add_comment_text(b, arc_msg_reason(m));
+		add_comment_text(b, arc_msg_reason(m), 400);
 		arc_buf_addc(b, ')');
 	}
 	if (m->cv == ARC_CV_PASS && m->oldest_pass >= 0)
 		arc_buf_printf(b, " header.oldest-pass=%d", m->oldest_pass);
-	/* an address only: nothing else may reach the header */
-	if (remote_ip && *remote_ip &&
+	else if (m->cv == ARC_CV_PASS && m->oldest_skipped)
+		arc_buf_adds(b, " (oldest-pass not computed: over budget)");
+	/* an address only: nothing else may reach the header; an IPv6
+	 * one is not a token (RFC 8601 pvalue), so it is quoted */
+	if (remote_ip && *remote_ip && strlen(remote_ip) < 64 &&
 	    strspn(remote_ip, "0123456789abcdefABCDEF.:") == strlen(remote_ip))
-		arc_buf_printf(b, " smtp.remote-ip=%s", remote_ip);
+		arc_buf_printf(b, strchr(remote_ip, ':') ?
+		    " smtp.remote-ip=\"%s\"" : " smtp.remote-ip=%s", remote_ip);
+	if (m->cv == ARC_CV_PASS && !(flags & ARC_AUTHRES_NO_CHAIN))
+		add_arc_chain(m, b);
+}
+
+int
+arc_authserv_id_ok(const char *s)
+{
+	size_t	 n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n]; n++)
+		if ((unsigned char)s[n] <= 0x20 || (unsigned char)s[n] >= 0x7f
+		    || strchr("()<>@,;:\\\"/[]?=", s[n]) != NULL)
+			return 0;
+	return n > 0 && n <= 255;
+}
+
+char *
+arc_msg_authres_flags(const arc_msg *m, const char *authserv_id,
+    const char *remote_ip, unsigned flags)
+{
+	arc_buf	 b = { 0 };
+
+	if (!arc_authserv_id_ok(authserv_id))
+		return NULL;
+	arc_buf_printf(&b, "%s; ", authserv_id);
+	arc_result_text(m, &b, remote_ip, flags);
+	return arc_buf_steal(&b);
 }
 
 char *
 arc_msg_authres(const arc_msg *m, const char *authserv_id,
     const char *remote_ip)
 {
-	arc_buf	 b = { 0 };
-
-	arc_buf_printf(&b, "%s; ", authserv_id);
-	arc_result_text(m, &b, remote_ip);
-	return arc_buf_steal(&b);
+	return arc_msg_authres_flags(m, authserv_id, remote_ip, 0);
 }

@@ -6,7 +6,8 @@
  * signed is byte for byte what a verifier will blank out and hash.
  * Folded output keeps lines under 78 columns where the content allows;
  * the unfolded form lists tags alphabetically on one line (the test
- * suite's form).
+ * suite's form) unless that line would pass 980 octets.  The AAR's
+ * results are rewritten, never copied (add_results()).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -19,6 +20,9 @@
 #include "arc_internal.h"
 
 #define FOLD_AT	78
+/* Unfolded output still folds before a line would pass this many
+ * octets: RFC 5322 §2.1.1 allows 998 (long h= lists, 8192-bit b=). */
+#define LINE_MAX_OCTETS	980
 
 /* A field under construction: text, and where the b= value goes. */
 typedef struct {
@@ -46,6 +50,10 @@ fw_space(field_writer *w, size_t n)
 	if (w->fold && w->col + 1 + n > FOLD_AT && w->col > 1) {
 		arc_buf_add(&w->b, "\r\n\t", 3);
 		w->col = 8;
+	} else if (!w->fold && w->col + 1 + n > LINE_MAX_OCTETS &&
+	    w->col > 1) {
+		arc_buf_add(&w->b, "\r\n\t", 3);
+		w->col = 1;
 	} else {
 		arc_buf_addc(&w->b, ' ');
 		w->col++;
@@ -92,9 +100,10 @@ fw_hlist(field_writer *w, const char *h)
 		n = strcspn(p, ":");
 		if (p[n] == ':')
 			n++;
-		if (w->fold && w->col + n + 1 > FOLD_AT) {
+		if (w->fold ? w->col + n + 1 > FOLD_AT :
+		    w->col + n + 1 > LINE_MAX_OCTETS) {
 			arc_buf_adds(&w->b, "\r\n\t");
-			w->col = 8;
+			w->col = w->fold ? 8 : 1;
 		}
 		arc_buf_add(&w->b, p, n);
 		w->col += n;
@@ -124,9 +133,28 @@ fw_finish(field_writer *w, const char *sig)
 	/* the field, the signature and a fold for each 64 bytes of it */
 	arc_buf_reserve(&out, w->b.len + n + 3 * (n / 64 + 1) + 2);
 	arc_buf_add(&out, w->b.data, w->sig_at);
-	if (!w->fold)
-		arc_buf_adds(&out, sig);
-	else {
+	if (!w->fold) {
+		/* one line, unless the signature (8192-bit RSA: 1366
+		 * bytes) would make it too long: then FWS inside b= */
+		size_t	 c0 = w->sig_at, tail;
+
+		while (c0 > 0 && w->b.data[c0 - 1] != '\n')
+			c0--;
+		c0 = w->sig_at - c0;
+		tail = strcspn(w->b.data + w->sig_at, "\r");
+		room = c0 < LINE_MAX_OCTETS ? LINE_MAX_OCTETS - c0 : 0;
+		while (i < n && n - i + tail > room) {
+			/* a fold inside the value, never after it: trailing
+			 * FWS is not part of what a verifier blanks */
+			size_t k = room < n - i - 1 ? room : n - i - 1;
+
+			arc_buf_add(&out, sig + i, k);
+			i += k;
+			arc_buf_adds(&out, "\r\n\t");
+			room = LINE_MAX_OCTETS - 1;
+		}
+		arc_buf_add(&out, sig + i, n - i);
+	} else {
 		/* the column at sig_at, when b= is the field's last tag */
 		while (i < n) {
 			room = col < FOLD_AT ? FOLD_AT - col : 0;
@@ -229,34 +257,28 @@ common_tags(seal_tags *st, const arc_signer *s, int inst, time_t t)
 
 /* ---- AAR ---------------------------------------------------------------- */
 
-/* Adds a payload piece, unfolded when the output is unfolded.  Of the
- * line ends only folds (CRLF before white space) are kept: a NUL, a bare
- * CR or LF, or a CRLF before anything else, from a hostile field or a
- * caller's string, would end the AAR early or start another field. */
+/* Adds the results of an A-R payload, each rewritten in one clean form
+ * (arc_authres_write()): nothing of the input reaches the AAR but the
+ * names, results and values the grammar allows, so no control or 8-bit
+ * byte, no line end and no stray ';' can; a resinfo that breaks the
+ * grammar is left out whole.  Comments only if asked for (Microsoft 365
+ * fails AARs whose comments hold a ';', OpenARC 1.3 drops them), and
+ * never the final-receiver hint arc.chain. */
 static void
-add_payload(arc_buf *b, const char *p, size_t n, int fold, int *count)
+add_results(arc_buf *b, const char *p, size_t n, unsigned arflags, int fold,
+    int *count, int *has_arc)
 {
-	if ((*count)++ > 0)
-		arc_buf_adds(b, fold ? ";\r\n\t" : "; ");
-	for (size_t i = 0; i < n; ) {
-		size_t run = 0;
+	arc_ar_resinfo	 ri;
+	size_t		 pos = 0;
 
-		/* plain text up to the next NUL, CR or LF in one piece */
-		while (i + run < n && p[i + run] != '\0' &&
-		    p[i + run] != '\r' && p[i + run] != '\n')
-			run++;
-		arc_buf_add(b, p + i, run);
-		if ((i += run) == n)
-			break;
-		if (p[i] == '\r' && i + 2 < n && p[i + 1] == '\n' &&
-		    (p[i + 2] == ' ' || p[i + 2] == '\t')) {
-			if (fold)
-				arc_buf_add(b, "\r\n", 2);
-			i += 2;
-			continue;
+	while (arc_authres_scan(p, n, &pos, &ri))
+		if (ri.error == NULL) {
+			if ((*count)++ > 0)
+				arc_buf_adds(b, fold ? ";\r\n\t" : "; ");
+			arc_authres_write(b, &ri, arflags);
+			*has_arc |= ri.method.n == 3 &&
+			    strncasecmp(ri.method.p, "arc", 3) == 0;
 		}
-		i++;		/* dropped */
-	}
 }
 
 /* Ours, or one of the ADMD's other authserv-ids the operator trusts. */
@@ -269,23 +291,23 @@ our_id(const arc_signer *s, const char *want, const char *id)
 
 static char *
 build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
-    const char *const *extra, int fold)
+    const char *const *extra, int fold, unsigned flags)
 {
-	arc_buf		 pieces = { 0 }, out = { 0 };
+	arc_buf		 pieces = { 0 }, out = { 0 }, own = { 0 };
 	arc_authres	 ar;
 	char		 num[24];
 	int		 count = 0, has_arc = 0;
-	unsigned	 i;
+	unsigned	 i, arf = ARC_AR_NO_CHAIN;
 
-	/* what the caller adds sits on top, so it comes first */
+	if (flags & ARC_SEAL_AAR_COMMENTS)
+		arf |= ARC_AR_COMMENTS;
+	/* what the caller adds sits on top, so it comes first; an A-R
+	 * without an authserv-id, or another one's, is never copied */
 	for (i = 0; extra && extra[i]; i++)
 		if (arc_authres_parse(&ar, extra[i], strlen(extra[i])) ==
-		    NULL && our_id(s, id, ar.id) && !ar.none) {
-			add_payload(&pieces, ar.payload, ar.payload_len, fold,
-			    &count);
-			has_arc |= arc_authres_has_method(ar.payload,
-			    ar.payload_len, "arc");
-		}
+		    NULL && our_id(s, id, ar.id) && !ar.none)
+			add_results(&pieces, ar.payload, ar.payload_len, arf,
+			    fold, &count, &has_arc);
 	for (i = 0; i < m->nfields; i++) {
 		const arc_field	*f = &m->fields[i];
 		const char	*v;
@@ -296,9 +318,12 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 		if (arc_authres_parse(&ar, v, f->len - (size_t)(v - f->text))
 		    != NULL || !our_id(s, id, ar.id) || ar.none)
 			continue;
-		add_payload(&pieces, ar.payload, ar.payload_len, fold, &count);
-		has_arc |= arc_authres_has_method(ar.payload, ar.payload_len,
-		    "arc");
+		/* ours from the message came from outside: a forgery */
+		if ((flags & ARC_SEAL_NO_MESSAGE_AR) &&
+		    strcasecmp(ar.id, id) == 0)
+			continue;
+		add_results(&pieces, ar.payload, ar.payload_len, arf, fold,
+		    &count, &has_arc);
 	}
 	fmt_num(num, inst);
 	arc_buf_reserve(&out, 256 + pieces.len);
@@ -308,7 +333,15 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 	arc_buf_adds(&out, id);
 	arc_buf_adds(&out, fold ? ";\r\n\t" : "; ");
 	if (!has_arc) {
-		arc_result_text(m, &out, NULL);
+		/* our verdict, through the same cleaner as the rest */
+		int n = 0, dummy = 0;
+
+		arc_result_text(m, &own, NULL, ARC_AUTHRES_NO_CHAIN);
+		add_results(&out, own.data ? own.data : "", own.len, arf, fold,
+		    &n, &dummy);
+		if (own.failed)
+			out.failed = 1;
+		arc_buf_free(&own);
 		if (count)
 			arc_buf_adds(&out, fold ? ";\r\n\t" : "; ");
 	}
@@ -317,8 +350,11 @@ build_aar(arc_msg *m, const arc_signer *s, int inst, const char *id,
 	if (pieces.failed)
 		out.failed = 1;
 	arc_buf_free(&pieces);
-	if (fold && !out.failed) {
-		char *folded = arc_fold_field(out.data, 0);
+	if (!out.failed) {
+		/* unfolded output too is folded before a line gets too
+		 * long (each piece is at most ARC_AR_MAXVALUE and a name) */
+		char *folded = arc_fold_field(out.data, fold ? 0 :
+		    LINE_MAX_OCTETS);
 
 		arc_buf_free(&out);
 		return folded;
@@ -345,7 +381,11 @@ count_fields(const arc_msg *m, const char *name, size_t n)
 /* Every instance of each configured name, and the oversigned ones once
  * more (only names present: an absent one would break the signature of a
  * message whose MTA adds, say, Date: after us).  The signer's list holds
- * each name once (clean_list() in arc_lib.c). */
+ * each name once (clean_list() in arc_lib.c).  A message with none of
+ * them still gets a well-formed h= (RFC 6376 §3.5 wants at least one
+ * name): "from", which RFC 6376 §5.4 says must be signed; a name of no
+ * field adds nothing to the hash (§5.4.2) and makes a From added later
+ * break the signature, as it should. */
 static char *
 signed_names(const arc_msg *m, const arc_signer *s)
 {
@@ -365,6 +405,8 @@ signed_names(const arc_msg *m, const arc_signer *s)
 			arc_buf_add(&b, h->name, h->len);
 		}
 	}
+	if (b.len == 0)
+		arc_buf_adds(&b, "from");
 	return arc_buf_steal(&b);
 }
 
@@ -378,7 +420,9 @@ sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
 	/* the field itself is hashed last, b= empty, without its CRLF */
 	arc_canon_header(data, w->b.data, w->b.len, ARC_CANON_RELAXED, NULL,
 	    0, 0);
+	/* the writer is ours to free on every path (fw_finish takes it) */
 	if (data->failed || w->b.failed) {
+		arc_buf_free(&w->b);
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return ARC_ERR_NOMEM;
 	}
@@ -387,6 +431,7 @@ sign_field(arc_msg *m, const arc_signer *s, arc_buf *data,
 	    s->alg, data->data, data->len, &sig);
 	if (!ok) {
 		arc_buf_free(&sig);
+		arc_buf_free(&w->b);
 		snprintf(m->error, sizeof(m->error), "signing failed");
 		return ARC_ERR_CRYPTO;
 	}
@@ -498,8 +543,7 @@ arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
 		    "be set with arc_msg_set_signer() before end of headers");
 		return ARC_ERR_ARG;
 	}
-	if (authserv_id == NULL || *authserv_id == '\0' ||
-	    strpbrk(authserv_id, " \t\r\n;()\"") != NULL) {
+	if (!arc_authserv_id_ok(authserv_id)) {
 		snprintf(m->error, sizeof(m->error), "seal: invalid "
 		    "authserv-id");
 		return ARC_ERR_ARG;
@@ -511,7 +555,7 @@ arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
 	}
 	if (m->top_cv_fail) {
 		res->reason = "the newest ARC-Seal says cv=fail: the chain "
-		    "ends there (RFC 8617 §5.1 step 2)";
+		    "ends there (RFC 8617 section 5.1 step 2)";
 		return ARC_OK;
 	}
 	if (m->nsets >= 50) {
@@ -521,8 +565,8 @@ arc_msg_seal(arc_msg *m, const arc_signer *s, const char *authserv_id,
 	inst = m->nsets + 1;
 	if (t == 0)
 		t = arc_lib_now(m->lib);
-	if ((res->aar = build_aar(m, s, inst, authserv_id, extra_ar, fold)) ==
-	    NULL) {
+	if ((res->aar = build_aar(m, s, inst, authserv_id, extra_ar, fold,
+	    flags)) == NULL) {
 		snprintf(m->error, sizeof(m->error), "out of memory");
 		return ARC_ERR_NOMEM;
 	}

@@ -3,6 +3,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arc_tags.h"
 
@@ -22,6 +23,13 @@ skip_fws(const char *p, size_t i, size_t len)
 	while (i < len && (is_wsp(p[i]) || p[i] == '\r' || p[i] == '\n'))
 		i++;
 	return i;
+}
+
+/* Inside a value (the tokenizer refused other control bytes). */
+static int
+is_fws_char(char c)
+{
+	return is_wsp(c) || c == '\r' || c == '\n';
 }
 
 static int
@@ -125,4 +133,55 @@ arc_tags_value_nows(const arc_tag *t)
 	}
 	s[o] = '\0';
 	return s;
+}
+
+/* ---- values: one copy for the AMS, the AS, DKIM and key records --------- */
+
+int
+arc_tag_eq(const arc_tag *t, const char *s)
+{
+	return t->value_len == strlen(s) && memcmp(t->value, s, t->value_len)
+	    == 0;
+}
+
+int
+arc_tag_list_has(const arc_tag *t, const char *word)
+{
+	size_t	 i = 0, s, n = strlen(word);
+
+	while (i < t->value_len) {
+		while (i < t->value_len && (t->value[i] == ':' ||
+		    is_fws_char(t->value[i])))
+			i++;
+		s = i;
+		while (i < t->value_len && t->value[i] != ':' &&
+		    !is_fws_char(t->value[i]))
+			i++;
+		if (i - s == n && strncasecmp(t->value + s, word, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+arc_tag_canon(const arc_tag *t, arc_canon_mode *hc, arc_canon_mode *bc)
+{
+	const char	*slash = memchr(t->value, '/', t->value_len);
+	size_t		 hl = slash ? (size_t)(slash - t->value) : t->value_len;
+	size_t		 bl = slash ? t->value_len - hl - 1 : 0;
+
+	if (hl == 6 && memcmp(t->value, "simple", 6) == 0)
+		*hc = ARC_CANON_SIMPLE;
+	else if (hl == 7 && memcmp(t->value, "relaxed", 7) == 0)
+		*hc = ARC_CANON_RELAXED;
+	else
+		return 0;
+	*bc = ARC_CANON_SIMPLE;	/* RFC 6376 §3.5: body defaults to simple */
+	if (slash == NULL || (bl == 6 && memcmp(slash + 1, "simple", 6) == 0))
+		return 1;
+	if (bl == 7 && memcmp(slash + 1, "relaxed", 7) == 0) {
+		*bc = ARC_CANON_RELAXED;
+		return 1;
+	}
+	return 0;
 }

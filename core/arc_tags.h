@@ -14,6 +14,8 @@
 
 #include <stddef.h>
 
+#include "arc_canon.h"
+
 typedef struct {
 	const char	*name;
 	size_t		 name_len;
@@ -32,5 +34,14 @@ const char	*arc_tags_parse(arc_taglist *, const char *, size_t);
 const arc_tag	*arc_tags_get(const arc_taglist *, const char *name);
 /* Copies the value without folding whitespace into a malloc'd string. */
 char		*arc_tags_value_nows(const arc_tag *);
+
+/* Value helpers shared by the AMS, AS, DKIM-Signature and key record
+ * parsers: the value is exactly s (case-sensitive); a colon list (h=,
+ * q=, key t= s= h=) holds word, any case, FWS ignored; c= as
+ * "header[/body]" (1 if known; the body defaults to simple). */
+int		 arc_tag_eq(const arc_tag *, const char *s);
+int		 arc_tag_list_has(const arc_tag *, const char *word);
+int		 arc_tag_canon(const arc_tag *, arc_canon_mode *hc,
+		    arc_canon_mode *bc);
 
 #endif

@@ -2,10 +2,14 @@
  * arc_verify.c - chain validation, RFC 8617 §5.2.
  *
  * arc_verify_prepare() runs at end of headers: it finds and parses the
- * ARC fields, checks the structure, and starts every key lookup and body
- * hash the verdict will need, all at once.  arc_verify_run() runs at end
- * of message with the keys in hand: latest AMS, older AMSs for
- * oldest-pass, then every AS from N down to 1.
+ * ARC fields, checks the structure, sets up every body hash and key slot
+ * (the limits hold for the whole chain) and starts the lookups of the
+ * newest set's keys.  arc_verify_run() runs at end of message and may
+ * run again: the newest AMS, every AS from N down to 1, then, for a
+ * passing chain only and within a budget, the older AMSs for
+ * oldest-pass.  It looks keys up as each step needs them, in stages
+ * (RFC 8617 §9.2), and returns 0 while a stage is under way.  The
+ * signatures themselves are checked in arc_sigcheck.c.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,8 +19,6 @@
 
 #include "arc_crypto.h"
 #include "arc_internal.h"
-
-#define MAX_H_ENTRIES	1000
 
 static const char *const kind_name[ARC_NKINDS] = {
 	"ARC-Authentication-Results", "ARC-Message-Signature", "ARC-Seal"
@@ -93,13 +95,6 @@ parse_aar(arc_hdr *h, const char *v, size_t len)
 }
 
 static int
-tag_eq(const arc_tag *t, const char *s)
-{
-	return t->value_len == strlen(s) && memcmp(t->value, s, t->value_len)
-	    == 0;
-}
-
-static int
 all_digits(const arc_tag *t, int maxlen)
 {
 	size_t	 i;
@@ -151,52 +146,6 @@ tag_strdup(const arc_tag *t)
 	return s;
 }
 
-static int
-hlist_has(const arc_tag *t, const char *name)
-{
-	size_t	 i = 0, s, e, n = strlen(name);
-
-	while (i < t->value_len) {
-		while (i < t->value_len && (is_fws(t->value[i]) ||
-		    t->value[i] == ':'))
-			i++;
-		s = i;
-		while (i < t->value_len && t->value[i] != ':' &&
-		    !is_fws(t->value[i]))
-			i++;
-		e = i;
-		if (e - s == n && strncasecmp(t->value + s, name, n) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-parse_canon(const arc_tag *t, arc_canon_mode *hc, arc_canon_mode *bc)
-{
-	const char	*slash = memchr(t->value, '/', t->value_len);
-	size_t		 hl = slash ? (size_t)(slash - t->value) : t->value_len;
-
-	if (hl == 6 && memcmp(t->value, "simple", 6) == 0)
-		*hc = ARC_CANON_SIMPLE;
-	else if (hl == 7 && memcmp(t->value, "relaxed", 7) == 0)
-		*hc = ARC_CANON_RELAXED;
-	else
-		return 0;
-	*bc = ARC_CANON_SIMPLE;
-	if (slash == NULL)
-		return 1;
-	arc_tag b = { NULL, 0, slash + 1, t->value_len - hl - 1 };
-
-	if (tag_eq(&b, "simple"))
-		return 1;
-	if (tag_eq(&b, "relaxed")) {
-		*bc = ARC_CANON_RELAXED;
-		return 1;
-	}
-	return 0;
-}
-
 /* The tags common to AMS and AS, then each one's own (RFC 8617 §4.1). */
 static void
 parse_sig(arc_msg *m, arc_hdr *h, const char *v, size_t len)
@@ -226,12 +175,12 @@ parse_sig(arc_msg *m, arc_hdr *h, const char *v, size_t len)
 		h->error = "no a= tag";
 		return;
 	}
-	if (tag_eq(t, "rsa-sha256"))
+	if (arc_tag_eq(t, "rsa-sha256"))
 		h->alg = ARC_ALG_RSA_SHA256;
-	else if (tag_eq(t, "ed25519-sha256"))
+	else if (arc_tag_eq(t, "ed25519-sha256"))
 		h->alg = ARC_ALG_ED25519_SHA256;
 	else {
-		h->error = tag_eq(t, "rsa-sha1") ?
+		h->error = arc_tag_eq(t, "rsa-sha1") ?
 		    "rsa-sha1 is not allowed (RFC 8301)" :
 		    "unknown algorithm in a=";
 		return;
@@ -278,15 +227,16 @@ parse_sig(arc_msg *m, arc_hdr *h, const char *v, size_t len)
 	if (h->kind == ARC_AS) {
 		if (arc_tags_get(&h->tl, "h") != NULL) {
 			h->error = "ARC-Seal must not have h= (RFC 8617 "
-			    "§4.1.3)";
+			    "section 4.1.3)";
 			return;
 		}
 		if ((t = arc_tags_get(&h->tl, "cv")) == NULL) {
 			h->error = "no cv= tag";
 			return;
 		}
-		h->cv = tag_eq(t, "none") ? ARC_CV_NONE : tag_eq(t, "pass") ?
-		    ARC_CV_PASS : tag_eq(t, "fail") ? ARC_CV_FAIL : -1;
+		h->cv = arc_tag_eq(t, "none") ? ARC_CV_NONE :
+		    arc_tag_eq(t, "pass") ? ARC_CV_PASS :
+		    arc_tag_eq(t, "fail") ? ARC_CV_FAIL : -1;
 		if (h->cv < 0)
 			h->error = "invalid cv= value";
 		return;
@@ -303,15 +253,15 @@ parse_sig(arc_msg *m, arc_hdr *h, const char *v, size_t len)
 	/* The suite and dkimpy accept ARC-Message-Signature and
 	 * ARC-Authentication-Results in h= (earlier drafts signed them) but
 	 * never ARC-Seal, which a later sealer adds by design. */
-	if (hlist_has(t, "arc-seal")) {
-		h->error = "h= includes ARC-Seal (RFC 8617 §4.1.2)";
+	if (arc_tag_list_has(t, "arc-seal")) {
+		h->error = "h= includes ARC-Seal (RFC 8617 section 4.1.2)";
 		return;
 	}
 	/* No c= means relaxed/relaxed for ARC: the ARC drafts made relaxed
 	 * the only canonicalization, and dkimpy and the suite keep that. */
 	h->hcanon = h->bcanon = ARC_CANON_RELAXED;
 	if ((t = arc_tags_get(&h->tl, "c")) != NULL &&
-	    !parse_canon(t, &h->hcanon, &h->bcanon)) {
+	    !arc_tag_canon(t, &h->hcanon, &h->bcanon)) {
 		h->error = "invalid c= value";
 		return;
 	}
@@ -324,39 +274,11 @@ parse_sig(arc_msg *m, arc_hdr *h, const char *v, size_t len)
 	}
 }
 
+/* Body hashers and key lookups: arc_field.c, shared with DKIM. */
 static int
 add_bodyhash(arc_msg *m, arc_canon_mode mode, long long limit)
 {
-	unsigned	 i;
-	arc_bh		*nb;
-
-	for (i = 0; i < m->nbh; i++)
-		if (m->bh[i].mode == mode && m->bh[i].limit == limit)
-			return (int)i;
-	if ((nb = reallocarray(m->bh, m->nbh + 1, sizeof(*nb))) == NULL)
-		return -1;
-	m->bh = nb;
-	memset(&nb[m->nbh], 0, sizeof(*nb));
-	nb[m->nbh].mode = mode;
-	nb[m->nbh].limit = limit;
-	if ((nb[m->nbh].h = arc_bodyhash_create(mode, limit)) == NULL)
-		return -1;
-	return (int)m->nbh++;
-}
-
-static void
-key_ready(arc_keywait *w)
-{
-	arc_keyslot	*s = (arc_keyslot *)w;
-	arc_msg		*m = s->msg;
-
-	if (s->done)
-		return;
-	s->done = 1;
-	/* only a message whose arc_msg_eom() said ARC_PENDING is told:
-	 * before that, the caller is still streaming the body */
-	if (--m->keys_pending == 0 && m->eom_pending && m->ready_fn != NULL)
-		m->ready_fn(m, m->ready_arg);
+	return arc_msg_bodyhash(m, mode, limit);
 }
 
 /* Finds or adds the key slot for h's selector and domain. */
@@ -372,7 +294,7 @@ want_key(arc_msg *m, arc_hdr *h)
 	if (m->nkeys >= m->lib->limits.max_key_queries)
 		return -2;
 	m->keys[i].msg = m;
-	m->keys[i].wait.fn = key_ready;
+	m->keys[i].wait.fn = arc_keyslot_ready;
 	if ((m->keys[i].selector = strdup(h->selector)) == NULL ||
 	    (m->keys[i].domain = strdup(h->domain)) == NULL)
 		return -1;
@@ -380,31 +302,17 @@ want_key(arc_msg *m, arc_hdr *h)
 	return (int)i;
 }
 
+/* Starts the lookup of key slot i unless it has been; a lookup the
+ * source answers at once completes here.  The caller makes sure
+ * eom_pending is clear, so no ready callback runs from inside. */
 static void
-start_lookups(arc_msg *m)
+start_slot(arc_msg *m, int i)
 {
-	unsigned	 i;
-
-	/* the caller may have changed the RSA bounds in arc_lib_limits() */
-	arc_keys_set_limits(m->lib->keys, 0, m->lib->limits.min_rsa_bits,
-	    m->lib->limits.max_rsa_bits);
-	/* every lookup first counts as pending, so a synchronous answer
-	 * cannot drive the count below zero */
-	m->keys_pending = m->nkeys;
-	for (i = 0; i < m->nkeys; i++) {
-		arc_keyslot *s = &m->keys[i];
-
-		s->entry = arc_keys_get(m->lib->keys, s->selector, s->domain,
-		    &s->wait);
-		if (s->entry == NULL || s->entry->state == ARC_KEY_DONE) {
-			if (s->entry)
-				arc_keys_unwait(s->entry, &s->wait);
-			if (!s->done) {
-				s->done = 1;
-				m->keys_pending--;
-			}
-		}
-	}
+	if (i < 0 || m->keys[i].started)
+		return;
+	if (!m->lookups_closed)		/* closed: counts as timed out */
+		m->stats.key_lookups++;
+	arc_keyslot_start(m, &m->keys[i]);
 }
 
 static void
@@ -525,15 +433,22 @@ arc_verify_prepare(arc_msg *m)
 	for (k = 1; k <= m->nsets; k++) {
 		arc_set_info *si = &m->info[k];
 		arc_hdr *as = m->set[k][ARC_AS], *ams = m->set[k][ARC_AMS];
+		const char *v;
+		size_t len;
+
 		si->instance = k;
 		si->as_domain = as->domain;
 		si->as_selector = as->selector;
 		si->ams_domain = ams->domain;
 		si->ams_selector = ams->selector;
 		si->cv = arc_cv_name((arc_cv)as->cv);
+		/* parse_aar() found "i=N;": the results follow its ';' */
+		v = field_value(&m->fields[m->set[k][ARC_AAR]->field], &len);
+		si->aar = (const char *)memchr(v, ';', len) + 1;
 	}
 
-	/* all keys and body hashes now, so lookups run in parallel */
+	/* every key slot and body hash now: the limits hold for the whole
+	 * chain before any lookup, and body hashes need the whole body */
 	if ((m->keys = calloc((size_t)m->nsets * 2, sizeof(*m->keys))) ==
 	    NULL) {
 		arc_msg_fail(m, "out of memory");
@@ -565,289 +480,169 @@ arc_verify_prepare(arc_msg *m)
 			return;
 		}
 	}
-	start_lookups(m);
+	/* the caller may have changed the RSA bounds in arc_lib_limits() */
+	arc_keys_set_limits(m->lib->keys, 0, m->lib->limits.min_rsa_bits,
+	    m->lib->limits.max_rsa_bits);
+	/* lookups in stages (RFC 8617 §9.2): now the newest set's keys and
+	 * the seal below it (one more round trip saved, one query more at
+	 * worst), the rest as the verdict gets to it (arc_verify_run) */
+	start_slot(m, m->set[m->nsets][ARC_AMS]->key);
+	start_slot(m, m->set[m->nsets][ARC_AS]->key);
+	if (m->nsets > 1)
+		start_slot(m, m->set[m->nsets - 1][ARC_AS]->key);
+	m->next_as = m->nsets;
+	m->batch = 2;
 }
 
-/* ---- signatures ------------------------------------------------------------ */
-
-/* The usable key entry for h, or NULL with *why set. */
-static arc_keyentry *
-key_for(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
-{
-	arc_keyentry	*e;
-	int		 want;
-
-	if (h->key < 0) {
-		*why = "too many distinct keys to look up";
-		return NULL;
-	}
-	if ((e = m->keys[h->key].entry) == NULL) {
-		m->temperror = 1;
-		*why = "key lookup timed out";
-		return NULL;
-	}
-	*dnssec = e->dnssec;
-	if (e->error) {
-		if (e->temporary)
-			m->temperror = 1;
-		*why = e->error;
-		return NULL;
-	}
-	want = h->alg == ARC_ALG_RSA_SHA256 ? ARC_KTYPE_RSA : ARC_KTYPE_ED25519;
-	if (e->ktype != want) {
-		*why = "key type does not match a=";
-		return NULL;
-	}
-	return e;
-}
-
-static const arc_tag *
-sig_tag(arc_hdr *h)
-{
-	return arc_tags_get(&h->tl, "b");
-}
-
+/* The key slots of the next stage: the AS (or, for oldest-pass, AMS)
+ * slots of sets from..1 in a batch that doubles each stage, so a
+ * forged chain costs few lookups and a long good one few round
+ * trips.  1 if the slot of set from is ready. */
 static int
-check_signature(arc_hdr *h, arc_keyentry *key, arc_buf *data,
-    const char **why)
+need_key(arc_msg *m, int from, int kind)
 {
-	const arc_tag	*b = sig_tag(h);
-	unsigned char	*sig;
-	size_t		 siglen;
-	int		 r;
+	int	 i, n = 0;
+	int	 slot = m->set[from][kind]->key;
 
-	if ((sig = arc_base64_decode(b->value, b->value_len, &siglen)) ==
-	    NULL) {
-		*why = "b= is not base64";
-		return 0;
-	}
-	if (data->failed) {
-		free(sig);
-		*why = "out of memory";
-		return 0;
-	}
-	/* the key's context is set up once, for all the messages that
-	 * the key cache serves it to */
-	if (key->vctx == NULL)
-		key->vctx = arc_crypto_prepare(key->pkey, h->alg, 0);
-	r = key->vctx != NULL ? arc_crypto_verify_prepared(key->vctx, h->alg,
-	    data->data, data->len, sig, siglen) : arc_crypto_verify(key->pkey,
-	    h->alg, data->data, data->len, sig, siglen);
-	free(sig);
-	if (r != 1)
-		*why = r < 0 ? "signature check failed internally" :
-		    "signature did not verify";
-	return r == 1;
-}
-
-/* Adds field f to data, canonicalized, leaving out its b= value if it is
- * the signature being checked. */
-static void
-add_field(arc_buf *data, const arc_field *f, arc_canon_mode mode,
-    const arc_hdr *self)
-{
-	const arc_tag *b = self ? arc_tags_get(&self->tl, "b") : NULL;
-
-	arc_canon_header(data, f->text, f->len, mode, b ? b->value : NULL,
-	    b ? b->value_len : 0, self == NULL);
-}
-
-static int
-name_eq(const char *a, size_t al, const char *b, size_t bl)
-{
-	return al == bl && strncasecmp(a, b, al) == 0;
-}
-
-/* Adds the fields an h= list names, each name taking the next instance
- * from the bottom up (RFC 6376 §5.4.2); names with no instance left add
- * nothing.  Shared by verifying and sealing.  -1 if the list is too long. */
-int
-arc_add_signed_fields(arc_msg *m, const char *hl, size_t len,
-    arc_canon_mode mode, arc_buf *data)
-{
-	struct hl_name { const char *p; size_t l; } *names, few[32];
-	size_t	 i, s, e, n = 0, max = 1;
-
-	/* names are cut at colons and FWS: at most one more than those */
-	for (i = 0; i < len; i++)
-		if (hl[i] == ':' || is_fws(hl[i]))
-			max++;
-	if (max > MAX_H_ENTRIES)
-		max = MAX_H_ENTRIES;
-	/* the usual list fits on the stack */
-	if (max <= sizeof(few) / sizeof(few[0]))
-		names = few;
-	else if ((names = calloc(max, sizeof(*names))) == NULL)
-		return -1;
-	for (i = 0; i < len; ) {
-		while (i < len && (is_fws(hl[i]) || hl[i] == ':'))
-			i++;
-		s = i;
-		while (i < len && hl[i] != ':' && !is_fws(hl[i]))
-			i++;
-		e = i;
-		if (e == s)
-			continue;
-		if (n == max) {		/* only when max is MAX_H_ENTRIES */
-			if (names != few)
-				free(names);
-			return -1;
-		}
-		names[n].p = hl + s;
-		names[n].l = e - s;
-		n++;
-	}
-	for (i = 0; i < n; i++) {
-		unsigned used = 0, k;
-		int	 fi;
-
-		for (k = 0; k < i; k++)
-			if (name_eq(names[k].p, names[k].l, names[i].p,
-			    names[i].l))
-				used++;
-		for (fi = (int)m->nfields - 1; fi >= 0; fi--) {
-			const arc_field *f = &m->fields[fi];
-
-			if (!name_eq(f->text, f->name_len, names[i].p,
-			    names[i].l))
-				continue;
-			if (used-- == 0) {
-				add_field(data, f, mode, NULL);
-				break;
+	if (slot < 0 || m->keys[slot].done)
+		return 1;
+	if (!m->keys[slot].started) {
+		for (i = from; i >= 1 && n < m->batch; i--)
+			if (m->set[i][kind]->key >= 0 &&
+			    !m->keys[m->set[i][kind]->key].started) {
+				start_slot(m, m->set[i][kind]->key);
+				n++;
 			}
+		if (m->batch < 64)
+			m->batch *= 2;
+	}
+	return m->keys[slot].done;
+}
+
+/* The budget of oldest-pass: a multiple of the header's size, capped. */
+static size_t
+oldest_budget(const arc_msg *m)
+{
+	const arc_limits *l = &m->lib->limits;
+	size_t		 h = 0, b;
+	unsigned	 i;
+
+	for (i = 0; i < m->nfields; i++)
+		h += m->fields[i].len + 2;
+	b = l->oldest_pass_factor != 0 && h > SIZE_MAX / l->oldest_pass_factor
+	    ? SIZE_MAX : h * l->oldest_pass_factor;
+	if (l->max_oldest_pass_bytes != 0 && b > l->max_oldest_pass_bytes)
+		b = l->max_oldest_pass_bytes;
+	return b;
+}
+
+enum { VSTEP_AMS = 0, VSTEP_SEALS, VSTEP_OLDEST, VSTEP_DONE };
+
+/* Step 5 (oldest-pass), for a passing chain only, within its budget.
+ * 0 while it waits for a key. */
+static int
+oldest_pass(arc_msg *m)
+{
+	const char	*why;
+	unsigned long long hashed;
+	size_t		 budget = oldest_budget(m), left;
+	int		 i, temp, r;
+
+	for (i = m->next_as; i >= 1; i = --m->next_as) {
+		if (m->stats.oldest_pass_bytes >= budget) {
+			m->oldest_skipped = 1;
+			break;
 		}
-	}
-	if (names != few)
-		free(names);
-	return 0;
-}
-
-static int
-verify_ams(arc_msg *m, arc_hdr *h, const char **why, arc_dnssec *dnssec)
-{
-	const arc_tag	*t = arc_tags_get(&h->tl, "h");
-	arc_bh		*bh;
-	unsigned char	*want;
-	size_t		 wantlen;
-	arc_buf		 data = { 0 };
-	arc_keyentry	*key;
-	int		 ok;
-
-	if (h->error) {
-		*why = h->error;
-		return 0;
-	}
-	if ((key = key_for(m, h, why, dnssec)) == NULL)
-		return 0;
-	bh = &m->bh[h->bodyhash];
-	if (h->l >= 0 && arc_bodyhash_length(bh->h) < (unsigned long long)h->l) {
-		*why = "l= is longer than the body";
-		return 0;
-	}
-	t = arc_tags_get(&h->tl, "bh");
-	want = arc_base64_decode(t->value, t->value_len, &wantlen);
-	ok = want != NULL && wantlen == 32 && memcmp(want, bh->digest, 32) == 0;
-	free(want);
-	if (!ok) {
-		*why = "body hash did not verify";
-		return 0;
-	}
-
-	t = arc_tags_get(&h->tl, "h");
-	data.limit = 64 * 1024 * 1024;
-	if (arc_add_signed_fields(m, t->value, t->value_len, h->hcanon,
-	    &data) != 0) {
-		arc_buf_free(&data);
-		*why = "h= lists too many fields";
-		return 0;
-	}
-	add_field(&data, &m->fields[h->field], h->hcanon, h);
-	ok = check_signature(h, key, &data, why);
-	arc_buf_free(&data);
-	return ok;
-}
-
-/* The AS of set inst signs sets 1..inst-1, its AAR and AMS, then itself
- * without b=: chain holds every set canonicalized (once per message, not
- * once per AS), and its first upto bytes are what precedes the AS. */
-static int
-verify_as(arc_msg *m, int inst, const arc_buf *chain, size_t upto,
-    const char **why, arc_dnssec *dnssec)
-{
-	arc_hdr		*h = m->set[inst][ARC_AS];
-	arc_buf		 data = { 0 };
-	arc_keyentry	*key;
-	int		 ok;
-
-	if ((key = key_for(m, h, why, dnssec)) == NULL)
-		return 0;
-	if (chain->failed)
-		data.failed = 1;
-	else
-		arc_buf_add(&data, chain->data, upto);
-	add_field(&data, &m->fields[h->field], ARC_CANON_RELAXED, h);
-	ok = check_signature(h, key, &data, why);
-	arc_buf_free(&data);
-	return ok;
-}
-
-void
-arc_verify_run(arc_msg *m)
-{
-	const char	*why = NULL;
-	arc_buf		 chain = { 0 };
-	size_t		 upto[51];
-	int		 i, n = m->nsets;
-
-	m->validated = 1;
-	if (m->cv == ARC_CV_FAIL || m->narc == 0)
-		return;
-	/* step 4: the newest AMS */
-	if (!verify_ams(m, m->set[n][ARC_AMS], &why, &m->info[n].ams_dnssec)) {
-		m->info[n].ams_result = ARC_SIG_FAIL;
-		m->info[n].ams_reason = why;
-		arc_msg_fail(m, "AMS i=%d d=%s s=%s: %s", n,
-		    m->info[n].ams_domain ? m->info[n].ams_domain : "?",
-		    m->info[n].ams_selector ? m->info[n].ams_selector : "?",
-		    why);
-		return;
-	}
-	m->info[n].ams_result = ARC_SIG_PASS;
-	/* step 5: oldest-pass; does not decide the verdict */
-	m->oldest_pass = 0;
-	for (i = n - 1; i >= 1; i--) {
-		if (!verify_ams(m, m->set[i][ARC_AMS], &why,
-		    &m->info[i].ams_dnssec)) {
+		if (!need_key(m, i, ARC_AMS))
+			return 0;
+		left = budget - (size_t)m->stats.oldest_pass_bytes;
+		hashed = 0;
+		r = arc_check_ams(m, m->set[i][ARC_AMS], left, &why,
+		    &m->info[i].ams_dnssec, &temp, &hashed);
+		m->stats.oldest_pass_bytes += hashed;
+		if (r < 0) {
+			m->oldest_skipped = 1;
+			break;
+		}
+		if (r == 0) {
 			m->info[i].ams_result = ARC_SIG_FAIL;
 			m->info[i].ams_reason = why;
 			m->oldest_pass = i + 1;
-			break;
+			return 1;
 		}
 		m->info[i].ams_result = ARC_SIG_PASS;
 	}
-	m->temperror = 0;	/* only failures that decide count */
-	/* step 6: every AS, newest first */
-	for (i = 1; i <= n; i++) {
-		add_field(&chain, &m->fields[m->set[i][ARC_AAR]->field],
-		    ARC_CANON_RELAXED, NULL);
-		add_field(&chain, &m->fields[m->set[i][ARC_AMS]->field],
-		    ARC_CANON_RELAXED, NULL);
-		upto[i] = chain.len;
-		add_field(&chain, &m->fields[m->set[i][ARC_AS]->field],
-		    ARC_CANON_RELAXED, NULL);
+	m->oldest_pass = m->oldest_skipped ? -1 : 0;
+	return 1;
+}
+
+/* RFC 8617 §5.2 steps 4 to 7, in the order that bounds the work: the
+ * newest AMS, then every AS newest first (they decide the verdict and
+ * cost one signature each), and only for a passing chain the older
+ * AMSs for oldest-pass.  Keys are looked up as each step needs them;
+ * 0 means some are under way and the run resumes here. */
+int
+arc_verify_run(arc_msg *m)
+{
+	const char	*why = NULL;
+	int		 i, n = m->nsets, temp;
+
+	if (m->vstep == VSTEP_DONE)
+		return 1;
+	if (m->cv == ARC_CV_FAIL || m->narc == 0) {
+		m->vstep = VSTEP_DONE;
+		m->validated = 1;
+		return 1;
 	}
-	for (i = n; i >= 1; i--) {
-		if (!verify_as(m, i, &chain, upto[i], &why,
-		    &m->info[i].as_dnssec)) {
-			m->info[i].as_result = ARC_SIG_FAIL;
-			m->info[i].as_reason = why;
-			arc_msg_fail(m, "AS i=%d d=%s s=%s: %s", i,
-			    m->info[i].as_domain, m->info[i].as_selector, why);
-			arc_buf_free(&chain);
-			return;
+	if (m->vstep == VSTEP_AMS) {
+		/* step 4: the newest AMS */
+		if (!need_key(m, n, ARC_AMS) || !need_key(m, n, ARC_AS))
+			return 0;
+		if (arc_check_ams(m, m->set[n][ARC_AMS], 0, &why,
+		    &m->info[n].ams_dnssec, &temp, &m->stats.ams_bytes) != 1) {
+			m->info[n].ams_result = ARC_SIG_FAIL;
+			m->info[n].ams_reason = why;
+			m->temperror = temp;
+			arc_msg_fail(m, "AMS i=%d d=%s s=%s: %s", n,
+			    m->info[n].ams_domain ? m->info[n].ams_domain :
+			    "?", m->info[n].ams_selector ?
+			    m->info[n].ams_selector : "?", why);
+			goto done;
 		}
-		m->info[i].as_result = ARC_SIG_PASS;
+		m->info[n].ams_result = ARC_SIG_PASS;
+		if (!arc_seal_digests(m)) {
+			arc_msg_fail(m, "out of memory");
+			goto done;
+		}
+		m->vstep = VSTEP_SEALS;
+		m->batch = 2;
 	}
-	arc_buf_free(&chain);
-	m->cv = ARC_CV_PASS;
+	if (m->vstep == VSTEP_SEALS) {
+		/* step 6: every AS, newest first */
+		for (i = m->next_as; i >= 1; i = --m->next_as) {
+			if (!need_key(m, i, ARC_AS))
+				return 0;
+			if (!arc_check_as(m, i, &why, &m->info[i].as_dnssec,
+			    &temp)) {
+				m->info[i].as_result = ARC_SIG_FAIL;
+				m->info[i].as_reason = why;
+				m->temperror = temp;
+				arc_msg_fail(m, "AS i=%d d=%s s=%s: %s", i,
+				    m->info[i].as_domain,
+				    m->info[i].as_selector, why);
+				goto done;
+			}
+			m->info[i].as_result = ARC_SIG_PASS;
+		}
+		m->cv = ARC_CV_PASS;	/* step 7 */
+		m->vstep = VSTEP_OLDEST;
+		m->next_as = n - 1;
+		m->batch = 1;
+	}
+	if (m->vstep == VSTEP_OLDEST && !oldest_pass(m))
+		return 0;
+done:
+	m->vstep = VSTEP_DONE;
+	m->validated = 1;
+	return 1;
 }

@@ -44,7 +44,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 static void
 check_field(const char *f, const char *name)
 {
-	size_t	 n = strlen(f), i;
+	size_t	 n = strlen(f), i, col;
 
 	if (n < 2 || f[n - 2] != '\r' || f[n - 1] != '\n' ||
 	    strncmp(f, name, strlen(name)) != 0)
@@ -56,6 +56,37 @@ check_field(const char *f, const char *name)
 		if (f[i] == '\n' && (i == 0 || f[i - 1] != '\r'))
 			abort();
 	}
+	/* printable ASCII but for folds; lines within 998 octets */
+	for (i = 0, col = 0; i < n; i++) {
+		unsigned char c = (unsigned char)f[i];
+
+		if (c == '\r' || c == '\n') {
+			col = 0;
+			continue;
+		}
+		if ((c < 0x20 && c != '\t') || c > 0x7e || ++col > 998)
+			abort();
+	}
+}
+
+/* The DKIM results (ARC_MSG_DKIM) are header text: printable ASCII,
+ * reasons without ';', within the signature limit (10, and one more
+ * that says "signature limit"). */
+static void
+check_dkim(const arc_msg *m)
+{
+	char	*ar = arc_msg_dkim_authres(m);
+	int	 i, n = arc_msg_dkim_count(m);
+
+	if (ar == NULL || n < 0 || n > 11)
+		abort();
+	for (const char *c = ar; *c; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+			abort();
+	for (i = 0; i < n; i++)
+		if (strchr(arc_msg_dkim(m, i)->reason, ';') != NULL)
+			abort();
+	free(ar);
 }
 
 static arc_msg *
@@ -89,8 +120,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* our three fields must never be what crosses a limit */
 	arc_lib_limits(lib)->max_header_fields = 1000000;
 	arc_lib_limits(lib)->max_field_bytes = 16 * 1024 * 1024;
-	m = feed(lib, ARC_MSG_SEAL, p, size);
+	m = feed(lib, ARC_MSG_SEAL | ARC_MSG_DKIM, p, size);
 	cv = arc_msg_cv(m);
+	check_dkim(m);
 	if (arc_msg_seal(m, signer, FUZZ_AUTHSERV_ID, (size & 2) ? extra :
 	    NULL, FUZZ_NOW, flags, &res) != ARC_OK) {
 		fprintf(stderr, "seal: %s\n", arc_msg_error(m));

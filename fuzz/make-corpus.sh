@@ -24,6 +24,7 @@
 #   fuzz_session, fuzz_exim  messages (and one with no field the AMS
 #                 signs) behind the harness's "#!..." control line
 #   fuzz_conf     arc.conf files and key tables
+#   fuzz_tables   OpenDKIM KeyTable, SigningTable and an address
 # Exit status non-zero if the suite or PyYAML is missing.
 set -eu
 
@@ -114,6 +115,34 @@ for msg in messages:
         elif name == "arc-authentication-results":
             add("fuzz_authres", re.sub(r"^\s*i\s*=\s*\d+\s*;", "", value))
 
+# DKIM-Signatures (fuzz_message verifies them, ARC_MSG_DKIM): signed by
+# dkimpy with the suite's private key, which fuzz.h serves for every
+# name but the sealer's; relaxed, simple, l= and two at once
+privkeys = []
+for path in sorted(glob.glob(os.path.join(suite, "*.yml"))):
+    with open(path, encoding="utf-8") as fp:
+        for doc in yaml.safe_load_all(fp):
+            if isinstance(doc, dict) and doc.get("privatekey"):
+                privkeys.append(doc["privatekey"].encode())
+try:
+    import time
+    import dkim
+    time.time = lambda: 1600000000	# t=: the same seeds every run
+except ImportError:
+    dkim = None
+if dkim is not None and privkeys and messages:
+    base = crlf(messages[0]).encode()
+    for canon, length in (((b"relaxed", b"simple"), False),
+                          ((b"simple", b"simple"), False),
+                          ((b"relaxed", b"relaxed"), True)):
+        sig = dkim.sign(base, b"dkim", b"example.org", privkeys[0],
+                        canonicalize=canon, length=length)
+        add("fuzz_message", sig + base)
+    two = dkim.sign(base, b"a", b"example.org", privkeys[0]) + base
+    add("fuzz_message", dkim.sign(two, b"b", b"example.org",
+                                  privkeys[0]) + two)
+    add("fuzz_tags", sig.split(b":", 1)[1].strip())
+
 # a message with none of the fields the AMS signs (issue 12, defect 1)
 unsigned = "X-Only: y\r\n\r\nbody\r\n"
 for m in (unsigned, unsigned.replace("\r\n", "\n")):
@@ -178,6 +207,20 @@ for msg in messages[:40]:
             l = "." + l
         add("fuzz_smtpd", "filter|0.6|%s|smtp-in|data-line|%s|%s|%s"
             % (t, sid, tok, l))
+
+# fuzz_tables: key table NUL signing table NUL address text
+kt = ("# OpenDKIM KeyTable\none one.example:s1:/etc/arc/one.pem\n"
+      "two two.example:s1:/etc/arc/two.pem\n"
+      "two-ed two.example:ed:/etc/arc/two-ed.pem\n")
+for st in ("*@one.example one\n*.two.example two-ed\ntwo.example two\n",
+           "user@one.example one\n/^list-.*@two\\.example$/ two\n* two-ed\n",
+           "a*z@one.example one\n*@*.two.example two\n# c\n\n"):
+    for addr in ('"Doe, J" <J.Doe@Sub.Two.Example>', "user@one.example",
+                 "News <news.lists.two.example>", "<bounces@one.example>",
+                 "Group: a@b.example, c@d.example;"):
+        add("fuzz_tables", kt + "\0" + st + "\0" + addr)
+add("fuzz_tables", "k1 %:s:/k\0* k1\0x@y")
+add("fuzz_tables", kt + "\0*@one.example nokey\0")
 
 total = 0
 for harness, items in sorted(seeds.items()):

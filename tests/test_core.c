@@ -1600,7 +1600,8 @@ test_seal_50(void)
 	v = verify(lib, m);
 	CHECK_CV(v, ARC_CV_PASS);
 	CHECK_INT(v.nsets, 50);
-	CHECK_HAS(v.ar, "arc=pass (i=50 d=b.example, b.example,");
+	/* the comment names the newest sealer only: bounded */
+	CHECK_HAS(v.ar, "arc=pass (i=50 d=b.example) ");
 	free(v.ar);
 	/* the 51st set is refused */
 	n = seal(lib, es, m, NULL, &why, NULL);
@@ -1774,9 +1775,15 @@ test_seal_hostile_ar(void)
 				    a[i + 1] != '\n') && !(a[i] == '\n' &&
 				    (i == 0 || a[i - 1] != '\r')), __LINE__,
 				    "line end at %zu of the AAR: %s", i, a);
-			CHECK_HAS(a, "spf=passx");
-			CHECK_HAS(a, "dkim=passheader.d=a.example");
-			CHECK_HAS(a, "arc=noneX-Injected: yes");
+			/* a resinfo with a NUL or a line end before a
+			 * new field is dropped whole (joining its pieces
+			 * would change what it says); a bare CR is white
+			 * space between two tokens */
+			CHECK_HAS(a, "arc=none");
+			CHECK_HAS(a, "dkim=pass header.d=a.example");
+			check(strstr(a, "spf=") == NULL && strstr(a,
+			    "dmarc=") == NULL && strstr(a, "Injected") ==
+			    NULL, __LINE__, "hostile resinfos dropped: %s", a);
 		}
 		/* and the message with it verifies */
 		CU_ASSERT_FATAL((v = arc_msg_create(lib, ARC_MSG_VERIFY)) !=
@@ -1817,7 +1824,8 @@ test_out_pass(void)
 	CU_ASSERT_FATAL(one != NULL);
 	v = verify_chunked(lib, one, strlen(one), 0, "192.0.2.1");
 	CHECK_STR(v.ar, "mx.test; arc=pass (i=1 d=a.example) "
-	    "header.oldest-pass=0 smtp.remote-ip=192.0.2.1");
+	    "header.oldest-pass=0 smtp.remote-ip=192.0.2.1 "
+	    "arc.chain=a.example");
 	free(v.ar);
 	/* the second hop signs only From: a later Subject change breaks
 	 * only the first AMS, so the oldest passing one is i=2 */
@@ -1825,15 +1833,16 @@ test_out_pass(void)
 	two = seal(lib, es, one, NULL, NULL, NULL);
 	CU_ASSERT_FATAL(two != NULL);
 	v = verify_chunked(lib, two, strlen(two), 0, "2001:db8::25");
-	CHECK_STR(v.ar, "mx.test; arc=pass (i=2 d=b.example, a.example) "
-	    "header.oldest-pass=0 smtp.remote-ip=2001:db8::25");
+	CHECK_STR(v.ar, "mx.test; arc=pass (i=2 d=b.example) "
+	    "header.oldest-pass=0 smtp.remote-ip=\"2001:db8::25\" "
+	    "arc.chain=\"b.example:a.example\"");
 	free(v.ar);
 	t = replace(two, "Subject: hello", "Subject: changed");
 	v = verify_chunked(lib, t, strlen(t), 0, NULL);
 	CHECK_CV(v, ARC_CV_PASS);
 	CHECK_INT(v.oldest, 2);
-	CHECK_STR(v.ar, "mx.test; arc=pass (i=2 d=b.example, a.example) "
-	    "header.oldest-pass=2");
+	CHECK_STR(v.ar, "mx.test; arc=pass (i=2 d=b.example) "
+	    "header.oldest-pass=2 arc.chain=\"b.example:a.example\"");
 	free(v.ar);
 	free(t);
 	free(one);
@@ -2072,13 +2081,15 @@ test_limit_key_queries(void)
 	CU_ASSERT_FATAL(lib != NULL);
 	r.any = key_record(rsa_key);
 	CHECK_INT(arc_lib_limits(lib)->max_key_queries, 64);
-	/* 32 sets with two keys each: 64 lookups, at the limit */
+	/* 32 sets with two keys each: 64 keys, at the limit; looked up
+	 * in stages, so the failing newest AMS costs the first stage's
+	 * three (its set's two and AS i=31's) */
 	t = fake_chain(32, 1);
 	r.calls = 0;
 	v = verify(lib, t);
 	CHECK_CV(v, ARC_CV_FAIL);
 	CHECK_HAS(v.reason, "AMS i=32");
-	CHECK_INT(r.calls, 64);
+	CHECK_INT(r.calls, 3);
 	free(v.ar);
 	free(t);
 	/* 33 sets: over it, and no more lookups than the limit */
