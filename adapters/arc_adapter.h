@@ -82,6 +82,21 @@ void		 arc_adapter_log(arc_adapter *, int level, const char *fmt, ...)
 int		 arc_adapter_dns_fd(arc_adapter *);
 void		 arc_adapter_dns_process(arc_adapter *);
 arc_lib		*arc_adapter_lib(arc_adapter *);
+/* The trusted sealers (arc_policy.h), for adapters that verify without
+ * a session (arctool). */
+typedef struct arc_policy arc_policy;
+const arc_policy *arc_adapter_policy(const arc_adapter *);
+/* Whether arc.conf's "authenticate" asks for DKIM (sessions then verify
+ * the DKIM-Signatures and add the results to our A-R and AAR). */
+int		 arc_adapter_authenticates_dkim(const arc_adapter *);
+/* Whether the AAR may copy the message's Authentication-Results of our
+ * authserv-id: never while we authenticate ourselves, else arc.conf's
+ * aar-from-message, else host_writes_ar (1 where earlier filters of the
+ * host write them, as Postfix's OpenDKIM/OpenDMARC milters do; 0 where
+ * every such field came from outside).  0: seal with
+ * ARC_SEAL_NO_MESSAGE_AR. */
+int		 arc_adapter_aar_from_message(const arc_adapter *,
+		    int host_writes_ar);
 /* Reloading (arc_reload.h builds on these): the adapter takes conf and
  * frees it with itself; sessions() counts the sessions created on it
  * and not yet freed (an adapter is freed only when that is 0). */
@@ -94,6 +109,8 @@ typedef struct {
 	const char	*id;		/* for log lines: queue id, session */
 	const char	*client_ip;	/* connecting SMTP client, or NULL */
 	const char	*helo;
+	const char	*mail_from;	/* envelope sender (MAIL FROM), or NULL:
+					 * seal-select sender */
 	const char	*authserv_id;	/* NULL: from the configuration */
 	int		 seal;		/* -1: configuration decides, 0, 1 */
 	/* per-message overrides of the sealing identity (Exim ACLs) */
@@ -104,6 +121,12 @@ typedef struct {
 	const char *const *authres;
 	int		 quiet;		/* 1: no summary log line (the adapter
 					 * logs actions.summary its own way) */
+	/* 1: the host writes no Authentication-Results into the message
+	 * before us (OpenSMTPD; Exim, whose results come as authres): an
+	 * A-R of our authserv-id in it came from outside and is not copied
+	 * into the AAR, unless arc.conf says aar-from-message yes.  0 (the
+	 * milter): copied, unless authenticate or aar-from-message no. */
+	int		 no_message_ar;
 } arc_session_params;
 
 arc_session	*arc_session_create(arc_adapter *, const arc_session_params *);
@@ -138,6 +161,15 @@ typedef struct {
 	const char	*fields[4];	/* top-down, complete, CRLF */
 	int		 nfields;
 	const char	*summary;	/* "cv=pass sets=2 ..." for logs */
+	const char	*selection;	/* the signing table's choice:
+					 * "seal=d/s match=rcpt:*@d", "seal=default
+					 * match=none", ...; "" without tables */
+	/* receiver policy (arc_policy.h, arc.conf trusted-sealers) */
+	const char	*trusted;	/* oldest trusted sealer's d=, "" */
+	int		 trusted_i;	/* its i=, 0 if none */
+	int		 override;	/* a local DMARC fail may be overridden */
+	const char	*policy;	/* the verdict in words, one line */
+	const char	*dmarc_comment;	/* RFC 8617 §7.2.2, "" if no chain */
 } arc_actions;
 
 /* Valid after arc_session_eom() returned ARC_SESSION_DONE (or after an
@@ -148,5 +180,12 @@ const arc_actions *arc_session_actions(arc_session *);
  * or CRLF (crlf 1); each line prefixed by prefix (NULL: none). */
 char		*arc_field_lines(const char *field, int crlf,
 		    const char *prefix);
+
+/* A value for a "key=value" log line, written into buf (len >= 4):
+ * as it is if it is plain printable ASCII without space, '"', '\' or
+ * '=', else in double quotes with '"' and '\' escaped by '\'; other
+ * bytes become '?'.  Every adapter quotes its log values with it, so
+ * one parser reads every adapter's lines.  Returns buf. */
+const char	*arc_log_value(const char *v, char *buf, size_t len);
 
 #endif

@@ -10,6 +10,7 @@
 
 typedef struct override {
 	char		*name, *value;
+	int		 is_default;	/* only where the file is silent */
 	struct override	*next;
 } override;
 
@@ -42,7 +43,8 @@ build(arc_runtime *rt, const arc_conf **confp, char *err, size_t errlen)
 	if ((conf = arc_conf_load(rt->path, err, errlen)) == NULL)
 		return NULL;
 	for (o = rt->overrides; o; o = o->next)
-		if (arc_conf_set(conf, o->name, o->value, msg,
+		if (!(o->is_default && arc_conf_get(conf, o->name) != NULL) &&
+		    arc_conf_set(conf, o->name, o->value, msg,
 		    sizeof(msg)) != 0) {
 			snprintf(err, errlen, "%s: %s", o->name, msg);
 			arc_conf_free(conf);
@@ -123,9 +125,9 @@ arc_runtime_free(arc_runtime *rt)
 
 /* Applies the override by building a fresh adapter with it, so an
  * option that only the adapter checks (a key path) fails here too. */
-int
-arc_runtime_set(arc_runtime *rt, const char *name, const char *value,
-    char *err, size_t errlen)
+static int
+add_override(arc_runtime *rt, const char *name, const char *value,
+    int is_default, char *err, size_t errlen)
 {
 	override	*o;
 	arc_adapter	*ad;
@@ -141,6 +143,7 @@ arc_runtime_set(arc_runtime *rt, const char *name, const char *value,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	o->is_default = is_default;
 	*rt->last_override = o;
 	if ((ad = build(rt, &conf, err, errlen)) == NULL) {
 		*rt->last_override = NULL;
@@ -154,6 +157,20 @@ arc_runtime_set(arc_runtime *rt, const char *name, const char *value,
 	rt->cur = ad;
 	rt->cur_conf = conf;
 	return 0;
+}
+
+int
+arc_runtime_set(arc_runtime *rt, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	return add_override(rt, name, value, 0, err, errlen);
+}
+
+int
+arc_runtime_set_default(arc_runtime *rt, const char *name,
+    const char *value, char *err, size_t errlen)
+{
+	return add_override(rt, name, value, 1, err, errlen);
 }
 
 arc_adapter *

@@ -7,7 +7,9 @@
  *  - arc_runtime_create() loads the file (NULL: defaults only) and builds
  *    the first adapter; arc_runtime_set() records an override (a line
  *    "name value" that wins over the file) and applies it at once and on
- *    every later reload.  Overrides must come before sessions exist.
+ *    every later reload; arc_runtime_set_default() the same, but only
+ *    for a file that does not set the option (re-checked on every
+ *    reload).  Overrides must come before sessions exist.
  *  - New sessions are created on arc_runtime_adapter().  A session keeps
  *    the adapter it was created on: a message in flight during a reload
  *    finishes with the old keys, the next one uses the new.
@@ -34,6 +36,8 @@ arc_runtime	*arc_runtime_create(const char *conf_path, arc_log_fn,
 		    void *logarg, char *err, size_t errlen);
 void		 arc_runtime_free(arc_runtime *);
 int		 arc_runtime_set(arc_runtime *, const char *name,
+		    const char *value, char *err, size_t errlen);
+int		 arc_runtime_set_default(arc_runtime *, const char *name,
 		    const char *value, char *err, size_t errlen);
 arc_adapter	*arc_runtime_adapter(arc_runtime *);
 const arc_conf	*arc_runtime_conf(arc_runtime *);

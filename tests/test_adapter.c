@@ -108,9 +108,71 @@ test_conf_errors(void)
 	c = conf_from("authserv-id\n", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "has no value"));
+	/* control bytes would reach logs and errors (found by fuzz_conf) */
+	c = conf_from("dns no\nseal-key /k\x1d\x1b[2J.pem\n", err, sizeof(err));
+	CU_ASSERT_PTR_NULL(c);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2: control character 0x1d"));
 	c = arc_conf_load("/nonexistent/arc.conf", err, sizeof(err));
 	CU_ASSERT_PTR_NULL(c);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "No such file"));
+}
+
+/* Every "num" option is range-checked where it is read, so that no
+ * reader computes with a number it has not checked (issue 13). */
+static void
+test_conf_ranges(void)
+{
+	static const struct { const char *line, *want; } bad[] = {
+		{ "dns-timeout 0\n", "dns-timeout (a number from 1 to 300000)" },
+		{ "dns-timeout 300001\n", "(a number from 1 to 300000)" },
+		{ "message-timeout 999999999\n", "from 1 to 3600000" },
+		{ "message-timeout 0\n", "from 1 to 3600000" },
+		{ "max-sets 51\n", "from 1 to 50" },
+		{ "max-header-fields 0\n", "from 1 to 100000" },
+		{ "max-field-bytes 10\n", "from 1024 to 16777216" },
+		{ "min-rsa-bits 100\n", "from 512 to 16384" },
+		{ "dns-negative-ttl 86401\n", "from 0 to 86400" },
+		{ "dns-timeout 99999999999\n", "invalid value" },
+		{ "dns-timeout -1\n", "invalid value" },
+	};
+	char		 err[512];
+	arc_conf	*c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = conf_from(bad[i].line, err, sizeof(err));
+		CU_ASSERT_PTR_NULL(c);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, ":1: "));
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, bad[i].want));
+		arc_conf_free(c);
+	}
+	c = conf_from("dns-timeout 300000\nmessage-timeout 1\n"
+	    "dns-negative-ttl 0\nmax-sets 50\n", err, sizeof(err));
+	CU_ASSERT_PTR_NOT_NULL(c);
+	arc_conf_free(c);
+}
+
+/* One quoting for every log value: plain, quoted, escaped, cleaned. */
+static void
+test_log_value(void)
+{
+	char	 b[64], small[8];
+
+	CU_ASSERT_STRING_EQUAL(arc_log_value("QID123", b, sizeof(b)),
+	    "QID123");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("body hash did not verify", b,
+	    sizeof(b)), "\"body hash did not verify\"");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("", b, sizeof(b)), "\"\"");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("a=b", b, sizeof(b)),
+	    "\"a=b\"");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("say \"hi\" \\ x", b,
+	    sizeof(b)), "\"say \\\"hi\\\" \\\\ x\"");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("a\nb\x1b\xc2\xa7", b,
+	    sizeof(b)), "\"a?b???\"");
+	/* truncated, still closed */
+	CU_ASSERT_STRING_EQUAL(arc_log_value("a b c d e f", small,
+	    sizeof(small)), "\"a b c\"");
+	CU_ASSERT_STRING_EQUAL(arc_log_value("\"\"\"\"", small,
+	    sizeof(small)), "\"\\\"\\\"\"");
 }
 
 static void
@@ -332,7 +394,7 @@ test_internal_error(void)
 	CU_ASSERT_EQUAL_FATAL(a->nfields, 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(a->fields[0], "arc=fail (internal "
 	    "error:"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "internal-error"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_log, " error=internal"));
 	arc_session_free(ss);
 	arc_adapter_free(ad);
 
@@ -409,7 +471,8 @@ test_policy(void)
 	CU_ASSERT_PTR_NULL(strstr(a->fields[0], "nonexistent"));
 	CU_ASSERT_STRING_EQUAL(a->reason, "sealing key unusable");
 	CU_ASSERT_TRUE(logged >= 2);
-	CU_ASSERT_PTR_NOT_NULL(strstr(last_log, "reason=sealing key unusable"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(last_log,
+	    "reason=\"sealing key unusable\""));
 	CU_ASSERT_FALSE(a->tempfail);
 	arc_session_free(ss);
 	arc_adapter_free(ad);
@@ -435,6 +498,8 @@ main(void)
 	static const cunit_test tests[] = {
 		{ "conf_errors", test_conf_errors },
 		{ "conf_values", test_conf_values },
+		{ "conf_ranges", test_conf_ranges },
+		{ "log_value", test_log_value },
 		{ "adapter_errors", test_adapter_errors },
 		{ "seal_actions", test_seal_actions },
 		{ "fail_and_reject", test_fail_and_reject },
