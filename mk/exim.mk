@@ -47,5 +47,5 @@ exim-e2e: $(BUILD)/arctool
 install-exim: $(EXIM_SO)
 	install -d $(DESTDIR)$(PREFIX)/lib/exim4 \
 	    $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 644 $(EXIM_SO) $(DESTDIR)$(PREFIX)/lib/exim4/exim_arc.so
+	install $(INSTALL_STRIP) -m 644 $(EXIM_SO) $(DESTDIR)$(PREFIX)/lib/exim4/exim_arc.so
 	install -m 644 docs/exim_arc.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -134,6 +134,13 @@ t_headeronly() {
 	sed -n '/^$/q;p' "$BASE" >"$W/h.eml"
 	seal "$W/h.eml" "$1"
 }
+t_no_signed_field() {
+	# none of the fields the AMS signs (issue 12: h= was read from an
+	# unterminated buffer); the seal must say h=from and verify
+	printf 'X-Only: y\n\nbody\n' >"$W/x.eml"
+	seal "$W/x.eml" "$1"
+	grep -q '	s=main; t=1700000000; h=from;$' "$1" || : >"$1"
+}
 t_trunc_ams() {
 	# the file ends inside the ARC-Message-Signature's h= list
 	sed -n '1,/^	s=main/p' "$SEALED" | head -c -20 >"$1"
@@ -272,7 +279,7 @@ else
 fi
 
 FAIL="arc=fail"
-PASS="arc=pass (i=1 d=example.org) header.oldest-pass=0"
+PASS="arc=pass (i=1 d=example.org) header.oldest-pass=0 arc.chain=example.org"
 AMS="$FAIL (AMS i=1 d=example.org s="	# AMS failures name the key
 TOOSHORT="bits is too short \\(RFC 8301\\))"
 row empty 2 "arc=none" "an empty message (0 bytes)"
@@ -280,6 +287,8 @@ row blank 2 "arc=none" "a message that is one empty line"
 row noarc 2 "arc=none" "a message without ARC fields"
 row headeronly 0 "$PASS" \
     "a sealed message with no body and no empty line"
+row no_signed_field 0 "$PASS" \
+    "a sealed message with none of the fields the AMS signs"
 row trunc_ams 1 "$FAIL (set i=1 has no ARC-Authentication-Results)" \
     "truncated headers: the input ends inside the ARC-Message-Signature"
 row trunc_as 2 "arc=none" \

@@ -307,6 +307,23 @@ for chain in arctool:a-rsa-2 dkimpy:p-2; do
 	done
 done
 
+echo "== 5. a message with none of the fields the AMS signs (issue 12)"
+# arctool seals it with h=from (a name of no field: RFC 6376 5.4);
+# dkimpy and Mail::DKIM must take that seal (dkimpy itself refuses to
+# seal such a message: "The From header field MUST be signed")
+printf 'X-Only: y\n\nbody\n' >"$T/xonly.in"
+if arctool_key rsa 1 && "$ARCTOOL" seal --domain a1.rsa.example \
+    --selector s1 --key "$T/a-rsa-1.pem" --authserv-id mx.a1.rsa.example \
+    --keys "$KT" "$T/xonly.in" >"$T/xonly" 2>"$T/xonly.err" &&
+    grep -q ' h=from;' "$T/xonly"; then
+	for v in v_arctool v_dkimpy v_mdkim; do
+		expect pass "5 no signed field, h=from" "$v" "$T/xonly"
+	done
+else
+	fail "5 no signed field: arctool did not seal with h=from:" \
+	    "$(oneline <"$T/xonly.err") $(grep -i 'h=' "$T/xonly" | oneline)"
+fi
+
 [ $nskip -gt 0 ] && echo "interop: $nskip skipped"
 echo "interop: $npass passed, $nfail failed"
 [ $nfail -eq 0 ]

@@ -413,6 +413,55 @@ test_chain(void)
 	free(hop1);
 }
 
+/* A broken arc.conf (or one naming a key that cannot be read) is said
+ * in one line per process, not in one per dlfunc call (issue 13); the
+ * messages pass, unsealed. */
+static void
+test_conf_once(void)
+{
+	char		 bad[sizeof(dir) + 32], cbad[sizeof(bad) + 8], id[32];
+	char		 nokey[sizeof(dir) + 32], cnokey[sizeof(nokey) + 8];
+	const char	*y;
+	FILE		*f;
+	int		 rc;
+
+	snprintf(bad, sizeof(bad), "%s/bad.conf", dir);
+	snprintf(nokey, sizeof(nokey), "%s/nokey.conf", dir);
+	CU_ASSERT_FATAL((f = fopen(bad, "w")) != NULL);
+	fprintf(f, "dns no\ndns-timeout 0\n");
+	fclose(f);
+	CU_ASSERT_FATAL((f = fopen(nokey, "w")) != NULL);
+	fprintf(f, "dns no\nseal-domain s.example\nseal-selector s\n"
+	    "seal-key %s/missing.pem\n", dir);
+	fclose(f);
+	snprintf(cbad, sizeof(cbad), "conf=%s", bad);
+	snprintf(cnokey, sizeof(cnokey), "conf=%s", nokey);
+	logbuf[0] = '\0';
+	for (int i = 0; i < 5; i++) {
+		snprintf(id, sizeof(id), "1xTEST-00009-%02d", i);
+		receive(id, MSG, 0, NULL);
+		CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, cbad, NULL),
+		    "error");
+		CU_ASSERT_STRING_EQUAL(call(arc_seal, &rc, cbad, NULL), "");
+		CU_ASSERT_EQUAL(rc, OK);
+		CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, cnokey, NULL),
+		    "error");
+		y = call(arc_seal, &rc, cnokey, NULL);
+		CU_ASSERT_STRING_EQUAL(y, "");
+		CU_ASSERT_EQUAL(rc, OK);
+		call(arc_result, &rc, "cv", cbad, NULL);
+	}
+	if (count(logbuf, "\n") != 2)
+		printf("\n%s", logbuf);
+	/* one line each, with file:line, the reason and the check */
+	CU_ASSERT_EQUAL(count(logbuf, "\n"), 2);
+	CU_ASSERT_EQUAL(count(logbuf, "bad.conf:2: invalid value \"0\" for "
+	    "dns-timeout"), 1);
+	CU_ASSERT_EQUAL(count(logbuf, "nokey.conf:4: seal-key "), 1);
+	CU_ASSERT_EQUAL(count(logbuf, "missing.pem: No such file"), 1);
+	CU_ASSERT_EQUAL(count(logbuf, "arctool check-config --config "), 2);
+}
+
 static void
 test_errors(void)
 {
@@ -502,18 +551,37 @@ test_options(void)
 	    == 0);
 	CU_ASSERT_EQUAL(count(y, ":at_start:"), 3);
 
-	/* a forged A-R of our authserv-id goes into the AAR, unless Exim
-	 * marked it deleted (remove_header in an earlier ACL) */
+	/* a forged A-R of our authserv-id stays out of the AAR: Exim's
+	 * results come as authres=, so the module copies none from the
+	 * message (aar-from-message defaults to no here); with
+	 * aar-from-message yes it goes in unless Exim marked it deleted
+	 * (remove_header in an earlier ACL) */
 	m = malloc(strlen(MSG) + 128);
 	strcpy(m, "Authentication-Results: mx.test.example; dkim=pass "
-	    "(forged)\n");
+	    "header.d=forged.example\n");
 	strcat(m, MSG);
 	receive("1xTEST-00004-02", m, 0, NULL);
 	y = call(arc_seal, &rc, C, NULL);
-	CU_ASSERT_PTR_NOT_NULL(strstr(y, "(forged)"));
-	receive("1xTEST-00004-03", m, 0, "Authentication-Results:");
-	y = call(arc_seal, &rc, C, NULL);
-	CU_ASSERT_PTR_NULL(strstr(y, "(forged)"));
+	CU_ASSERT_PTR_NULL(strstr(y, "forged.example"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, "ARC-Authentication-Results: i=1"));
+	{
+		char	 path[300], cy[320], t[2048];
+
+		/* setup()'s configuration, aar-from-message yes */
+		snprintf(path, sizeof(path), "%s/arc-aarmsg.conf", dir);
+		snprintf(t, sizeof(t), "authserv-id mx.test.example\n"
+		    "key-table %s\ndns no\nseal-domain seal.example\n"
+		    "seal-selector s1\nseal-key %s\naar-from-message yes\n",
+		    keytable, keyfile);
+		CU_ASSERT_EQUAL_FATAL(write_file(path, t, 0644), 0);
+		snprintf(cy, sizeof(cy), "conf=%s", path);
+		receive("1xTEST-00004-05", m, 0, NULL);
+		y = call(arc_seal, &rc, cy, NULL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(y, "header.d=forged.example"));
+		receive("1xTEST-00004-03", m, 0, "Authentication-Results:");
+		y = call(arc_seal, &rc, cy, NULL);
+		CU_ASSERT_PTR_NULL(strstr(y, "forged.example"));
+	}
 	free(m);
 
 	/* a hostile d=: no line break reaches the ACL */
@@ -558,15 +626,114 @@ test_many(void)
 	}
 }
 
+/* Issue 12: a message with none of the fields the AMS signs was sealed
+ * with an h= read from an unterminated buffer (heap bytes in the header,
+ * an ASan abort); now h=from, printable, and the chain verifies. */
+static void
+test_no_signed_field(void)
+{
+	const char	*y, *p;
+	char		*m;
+	int		 rc;
+
+	receive("1xTEST-00009-01", "X-Only: y\n\nbody\n", 0, NULL);
+	y = call(arc_seal, &rc, C, NULL);
+	CU_ASSERT_EQUAL(rc, OK);
+	CU_ASSERT_EQUAL(count(y, ":at_start:"), 4);
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, " h=from;"));
+	for (p = y; *p; p++)
+		CU_ASSERT((*p >= 0x20 && *p < 0x7f) || *p == '\n' ||
+		    *p == '\t');
+	m = delivered(y);
+	CU_ASSERT_EQUAL(validate(m), ARC_CV_PASS);
+	free(m);
+}
+
+/* Receiver policy items: trusted, trusted_i, override, policy and the
+ * RFC 8617 §7.2.2 comment, with and without our own dmarc result. */
+static void
+test_policy_items(void)
+{
+	const char	*y;
+	char		*hop1, text[2048], path[300], cp[320];
+	int		 rc;
+
+	snprintf(path, sizeof(path), "%s/arc-policy.conf", dir);
+	snprintf(text, sizeof(text), "authserv-id mx.test.example\n"
+	    "key-table %s\ndns no\ntrusted-sealers seal.example\n", keytable);
+	CU_ASSERT_FATAL(write_file(path, text, 0644) == 0);
+	snprintf(cp, sizeof(cp), "conf=%s", path);
+
+	/* hop 1 (seal.example) saw the author's DMARC pass */
+	receive("1xTEST-00007-01", MSG, 0, NULL);
+	y = call(arc_seal, &rc, C, "authres=mx.test.example; dkim=pass "
+	    "header.d=origin.example; dmarc=pass header.from=origin.example",
+	    NULL);
+	hop1 = delivered(y);
+
+	receive("1xTEST-00007-02", hop1, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, cp,
+	    "authserv-id=mx2.test.example", NULL), "pass");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "trusted", cp,
+	    "authserv-id=mx2.test.example", NULL), "seal.example");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "trusted_i", cp,
+	    "authserv-id=mx2.test.example", NULL), "1");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "override", cp,
+	    "authserv-id=mx2.test.example", NULL), "yes");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "policy", cp,
+	    "authserv-id=mx2.test.example", NULL), "trusted sealer "
+	    "seal.example at i=1 recorded dmarc=pass; local dmarc=unknown: "
+	    "may be overridden");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "dmarc-comment", cp,
+	    "authserv-id=mx2.test.example", NULL), "arc=pass "
+	    "as[1].d=seal.example as[1].s=s1 remote-ip[1]=192.0.2.7");
+	y = call(arc_result, NULL, cp, "authserv-id=mx2.test.example", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, " trusted=\"seal.example\" "
+	    "trusted_i=\"1\" override=\"yes\" policy=\"trusted sealer"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, " dmarc_comment=\"arc=pass "));
+	y = call(arc_result, NULL, "authres", cp,
+	    "authserv-id=mx2.test.example", NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(y, "policy.arc-trusted=seal.example "
+	    "policy.arc-override=yes"));
+
+	/* our own DMARC said pass (the ACL hands it over): no override */
+	receive("1xTEST-00007-03", hop1, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "override", cp,
+	    "authserv-id=mx2.test.example", "authres=mx2.test.example; "
+	    "dmarc=pass header.from=origin.example", NULL), "no");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "trusted", cp,
+	    "authserv-id=mx2.test.example", "authres=mx2.test.example; "
+	    "dmarc=pass header.from=origin.example", NULL), "seal.example");
+	/* ... and said fail: override */
+	receive("1xTEST-00007-04", hop1, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "override", cp,
+	    "authserv-id=mx2.test.example", "authres=mx2.test.example; "
+	    "dmarc=fail header.from=origin.example", NULL), "yes");
+
+	/* no trusted-sealers: nothing trusted, the comment all the same */
+	receive("1xTEST-00007-05", hop1, 0, NULL);
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "trusted", C,
+	    "authserv-id=mx2.test.example", NULL), "");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "override", C,
+	    "authserv-id=mx2.test.example", NULL), "no");
+	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "dmarc_comment", C,
+	    "authserv-id=mx2.test.example", NULL), "arc=pass "
+	    "as[1].d=seal.example as[1].s=s1 remote-ip[1]=192.0.2.7");
+	free(hop1);
+}
+
 int
 main(void)
 {
 	static const cunit_test tests[] = {
+		{ "no_signed_field", test_no_signed_field },
 		{ "plain_seal", test_plain_seal },
 		{ "chain", test_chain },
 		{ "errors", test_errors },
+		{ "conf_once", test_conf_once },
 		{ "options", test_options },
 		{ "many", test_many },
+		{ "policy_items", test_policy_items },
 		{ NULL, NULL }
 	};
 

@@ -5,7 +5,11 @@
  *   arctool seal --domain D --selector S --key PEM --authserv-id ID
  *       [options] [FILE|-]
  *   arctool keygen --domain D --selector S [--type rsa|ed25519]
- *       [--bits N] --out PEM
+ *       [--bits N] --out PEM [--force] [--format zone|bare|name]
+ *   arctool testkey --domain D --selector S --key PEM [--dns-forwarder A]
+ *   arctool check-config --config FILE [--user USER]
+ *   arctool stats [--json] FILE...     (adapters/arc_stats_cli.c)
+ *   (keygen and testkey: arctool_keys.c; check-config: arctool_check.c)
  *
  * Exit codes: verify 0 pass, 1 fail, 2 none; seal and keygen 0 done;
  * 64 and up (sysexits.h) for usage, input and internal errors.  The
@@ -29,6 +33,9 @@
 
 #include "arc.h"
 #include "arc_adapter.h"
+#include "arc_policy.h"
+#include "arc_stats.h"
+#include "arctool_keys.h"
 
 #define CHUNK	65536
 #define DEFAULT_OVERSIGN "from:to:cc:subject:date:message-id:reply-to"
@@ -51,8 +58,20 @@ usage(void)
 	    "rsa-sha256|ed25519-sha256]\n"
 	    "                  [--no-fold] [--set-only] "
 	    "[--allow-world-readable-key] [FILE|-]\n"
+	    "       %s seal --config FILE --authserv-id ID [--rcpt ADDR]... "
+	    "[--mail-from ADDR]\n"
+	    "                  [--set-only] [FILE|-]   (the signing table "
+	    "chooses the key)\n"
 	    "       %s keygen --domain D --selector S [--type rsa|ed25519] "
-	    "[--bits N] --out PEM\n", progname, progname, progname);
+	    "[--bits N] --out PEM\n"
+	    "                  [--force] [--format zone|bare|name]\n"
+	    "       %s testkey --domain D --selector S --key PEM "
+	    "[--dns-forwarder ADDR[@PORT]]\n"
+	    "                  [--dnssec-trust-anchor FILE] [--timeout MS]\n"
+	    "       %s check-config --config FILE [--user USER[:GROUP]]\n"
+	    "       %s stats [--json] FILE...\n",
+	    progname, progname, progname, progname, progname, progname,
+	    progname);
 	exit(EX_USAGE);
 }
 
@@ -71,13 +90,17 @@ struct opts {
 	const char	*remote_ip, *authserv_id, *domain, *selector;
 	const char	*keyfile, *headers, *oversign, *algorithm, *type;
 	const char	*out, *dns_forwarder, *conf;
+	const char	*rcpt[16], *mail_from;	/* seal by the signing table */
+	int		 nrcpt;
 	long long	 timestamp;
 	int		 bits, no_fold, set_only, no_dns, allow_readable;
+	int		 dkim;		/* --dkim: authenticate dkim */
 };
 
 enum { O_KEYS = 256, O_REMOTE_IP, O_AUTHSERV, O_DOMAIN, O_SELECTOR, O_KEY,
     O_HEADERS, O_OVERSIGN, O_TIMESTAMP, O_ALGORITHM, O_NOFOLD, O_SETONLY,
-    O_TYPE, O_BITS, O_OUT, O_DNSFWD, O_NODNS, O_CONF, O_READABLE };
+    O_TYPE, O_BITS, O_OUT, O_DNSFWD, O_NODNS, O_CONF, O_READABLE,
+    O_RCPT, O_MAILFROM, O_DKIM };
 
 static const struct option longopts[] = {
 	{ "keys", required_argument, NULL, O_KEYS },
@@ -99,6 +122,9 @@ static const struct option longopts[] = {
 	{ "no-dns", no_argument, NULL, O_NODNS },
 	{ "config", required_argument, NULL, O_CONF },
 	{ "allow-world-readable-key", no_argument, NULL, O_READABLE },
+	{ "rcpt", required_argument, NULL, O_RCPT },
+	{ "mail-from", required_argument, NULL, O_MAILFROM },
+	{ "dkim", no_argument, NULL, O_DKIM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -144,6 +170,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case O_NODNS:		o->no_dns = 1; break;
 		case O_CONF:		o->conf = optarg; break;
 		case O_READABLE:	o->allow_readable = 1; break;
+		case O_MAILFROM:	o->mail_from = optarg; break;
+		case O_DKIM:		o->dkim = 1; break;
+		case O_RCPT:
+			if (o->nrcpt == 16)
+				die(EX_USAGE, "too many --rcpt%s", "");
+			o->rcpt[o->nrcpt++] = optarg;
+			break;
 		case O_NOFOLD:		o->no_fold = 1; break;
 		case O_SETONLY:		o->set_only = 1; break;
 		case O_TIMESTAMP:
@@ -186,6 +219,8 @@ make_lib(const struct opts *o)
 	if (o->no_dns)
 		set("dns", "no");
 	set("log-level", "err");
+	if (o->dkim)
+		set("authenticate", "dkim");
 	if ((adapter = arc_adapter_create(conf, NULL, NULL, err,
 	    sizeof(err))) == NULL)
 		die(EX_CONFIG, "%s", err);
@@ -274,15 +309,45 @@ print_sig(const char *kind, const char *d, const char *sel,
 static void
 report(arc_msg *msg, const char *authserv_id, const char *remote_ip)
 {
-	char	*ar;
-	int	 i;
+	char		*ar, *dc;
+	int		 i, policy = arc_policy_size(arc_adapter_policy(adapter))
+			    > 0;
+	arc_verdict	 v;
 
-	if ((ar = arc_msg_authres(msg, authserv_id, remote_ip)) == NULL)
+	/* the receiver policy (arc.conf trusted-sealers), as the adapters
+	 * apply it: its properties on the A-R, its lines at the end */
+	arc_policy_evaluate(arc_adapter_policy(adapter), msg, authserv_id,
+	    arc_conf_get(conf, "trusted-authserv-ids"), NULL, &v);
+	if (!arc_authserv_id_ok(authserv_id))
+		die(EX_USAGE, "invalid --authserv-id (not an RFC 2045 token of "
+		    "at most 255 bytes)%s", "");
+	if ((ar = arc_msg_authres(msg, authserv_id, remote_ip)) == NULL ||
+	    (dc = arc_dmarc_comment(msg)) == NULL)
 		die(EX_OSERR, "out of memory%s", "");
 	/* first line: the result alone; then the field to add */
 	printf("%s\n", strchr(ar, ';') + 2);
-	printf("Authentication-Results: %s\n", ar);
+	printf("Authentication-Results: %s", ar);
+	if (v.instance)
+		printf(" policy.arc-trusted=%s policy.arc-override=%s",
+		    v.domain, v.override ? "yes" : "no");
 	free(ar);
+	/* authenticate dkim: the DKIM results as the adapters add them,
+	 * then one line per signature */
+	if (arc_adapter_authenticates_dkim(adapter)) {
+		if ((ar = arc_msg_dkim_authres(msg)) == NULL)
+			die(EX_OSERR, "out of memory%s", "");
+		printf("; %s", ar);
+		free(ar);
+	}
+	printf("\n");
+	for (i = 0; i < arc_msg_dkim_count(msg); i++) {
+		const arc_dkim_info *d = arc_msg_dkim(msg, i);
+
+		printf("dkim %d: %s d=%s s=%s%s%s\n", i + 1,
+		    arc_dkim_result_name(d->result), d->domain ? d->domain :
+		    "?", d->selector ? d->selector : "?", d->reason[0] ?
+		    " reason: " : "", d->reason);
+	}
 	for (i = arc_msg_nsets(msg); i >= 1; i--) {
 		const arc_set_info *si = arc_msg_set(msg, i);
 
@@ -296,6 +361,18 @@ report(arc_msg *msg, const char *authserv_id, const char *remote_ip)
 	}
 	if (arc_msg_cv(msg) == ARC_CV_FAIL)
 		printf("reason: %s\n", arc_msg_reason(msg));
+	if (policy) {
+		if (v.instance)
+			printf("trusted: d=%s i=%d dkim=%s spf=%s dmarc=%s\n",
+			    v.domain, v.instance, v.dkim[0] ? v.dkim : "-",
+			    v.spf[0] ? v.spf : "-", v.dmarc[0] ? v.dmarc : "-");
+		else
+			printf("trusted: none\n");
+		printf("override: %s (%s)\n", v.override ? "yes" : "no",
+		    v.why);
+	}
+	printf("dmarc-comment: %s\n", dc);
+	free(dc);
 }
 
 static const char *
@@ -322,7 +399,9 @@ cmd_verify(int argc, char **argv)
 	parse_opts(argc, argv, &o);
 	lib = make_lib(&o);
 	in = open_input(argc, argv);
-	if ((msg = arc_msg_create(lib, ARC_MSG_VERIFY)) == NULL)
+	if ((msg = arc_msg_create(lib, ARC_MSG_VERIFY |
+	    (arc_adapter_authenticates_dkim(adapter) ? ARC_MSG_DKIM : 0))) ==
+	    NULL)
 		die(EX_OSERR, "out of memory%s", "");
 	feed(msg, in, NULL, &crlf);
 	report(msg, default_authserv_id(&o), o.remote_ip);
@@ -346,6 +425,94 @@ put_field(const char *f, int crlf)
 	}
 }
 
+/*
+ * seal --config without an identity: the configuration's key and
+ * signing tables choose, through an adapter session as every MTA
+ * adapter does (its seal-select, its seal-no-match); stderr says which
+ * key sealed and why.
+ */
+static int
+seal_by_tables(struct opts *o, int argc, char **argv)
+{
+	arc_session_params	 p = { 0 };
+	arc_session		*ss;
+	const arc_actions	*a;
+	FILE			*in, *copy = NULL;
+	struct stat		 st;
+	char			 buf[CHUNK];
+	size_t			 n;
+	int			 crlf = 0, first = 1, i;
+
+	if (o->headers || o->oversign || o->timestamp || o->algorithm ||
+	    o->no_fold)
+		die(EX_USAGE, "--headers, --oversign, --timestamp, --algorithm "
+		    "and --no-fold need --domain, --selector and --key%s", "");
+	(void)make_lib(o);
+	if (arc_conf_get(conf, "seal-signing-table") == NULL)
+		die(EX_USAGE, "%s names no seal-signing-table: give --domain, "
+		    "--selector and --key", o->conf);
+	in = open_input(argc, argv);
+	if (!o->set_only && (fstat(fileno(in), &st) != 0 ||
+	    !S_ISREG(st.st_mode)) && (copy = tmpfile()) == NULL)
+		die(EX_CANTCREAT, "temporary file: %s", strerror(errno));
+	p.id = "arctool";
+	p.authserv_id = o->authserv_id;
+	p.mail_from = o->mail_from;
+	p.seal = 1;
+	p.quiet = 1;
+	if ((ss = arc_session_create(adapter, &p)) == NULL)
+		die(EX_OSERR, "out of memory%s", "");
+	for (i = 0; i < o->nrcpt; i++)
+		arc_session_rcpt(ss, o->rcpt[i]);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0) {
+		if (first) {
+			char *nl = memchr(buf, '\n', n);
+
+			crlf = nl != NULL && nl > buf && nl[-1] == '\r';
+			first = 0;
+		}
+		if (arc_session_feed(ss, buf, n) != 0)
+			break;
+		if (copy && fwrite(buf, 1, n, copy) != n)
+			die(EX_IOERR, "temporary file: %s", strerror(errno));
+	}
+	if (ferror(in))
+		die(EX_IOERR, "read error: %s", strerror(errno));
+	if (arc_session_eom(ss) == ARC_SESSION_PENDING)
+		arc_session_wait(ss);
+	a = arc_session_actions(ss);
+	if (a->error)
+		die(EX_SOFTWARE, "%s", a->reason ? a->reason : "internal error");
+	if (a->sealed) {
+		fprintf(stderr, "%s: sealed i=%d %s\n", progname, a->sealed,
+		    a->selection);
+		put_field(a->fields[0], crlf);
+		put_field(a->fields[1], crlf);
+		put_field(a->fields[2], crlf);
+	} else
+		fprintf(stderr, "%s: not sealed: %s %s\n", progname, a->reason ?
+		    a->reason : "no key chosen", a->selection);
+	if (!o->set_only) {
+		FILE *src = copy ? copy : in;
+
+		if (fflush(src) != 0 || fseek(src, 0, SEEK_SET) != 0)
+			die(EX_IOERR, "cannot reread the input: %s",
+			    strerror(errno));
+		while ((n = fread(buf, 1, sizeof(buf), src)) > 0)
+			if (fwrite(buf, 1, n, stdout) != n)
+				break;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout))
+		die(EX_IOERR, "write error: %s", strerror(errno));
+	arc_session_free(ss);
+	free_lib();
+	if (copy)
+		fclose(copy);
+	if (in != stdin)
+		fclose(in);
+	return 0;
+}
+
 static int
 cmd_seal(int argc, char **argv)
 {
@@ -359,8 +526,12 @@ cmd_seal(int argc, char **argv)
 	struct stat	 st;
 	size_t		 n;
 	int		 crlf = 0;
+	char		*dkim_ar = NULL;
+	const char	*extra[2] = { NULL, NULL };
 
 	parse_opts(argc, argv, &o);
+	if (o.conf && !o.domain && !o.selector && !o.keyfile && o.authserv_id)
+		return seal_by_tables(&o, argc, argv);
 	if (!o.domain || !o.selector || !o.keyfile || !o.authserv_id)
 		usage();
 	lib = make_lib(&o);
@@ -383,13 +554,28 @@ cmd_seal(int argc, char **argv)
 	if (!o.set_only && (fstat(fileno(in), &st) != 0 ||
 	    !S_ISREG(st.st_mode)) && (copy = tmpfile()) == NULL)
 		die(EX_CANTCREAT, "temporary file: %s", strerror(errno));
-	if ((msg = arc_msg_create(lib, ARC_MSG_VERIFY | ARC_MSG_SEAL)) ==
+	if ((msg = arc_msg_create(lib, ARC_MSG_VERIFY | ARC_MSG_SEAL |
+	    (arc_adapter_authenticates_dkim(adapter) ? ARC_MSG_DKIM : 0))) ==
 	    NULL || arc_msg_set_signer(msg, signer) != ARC_OK)
 		die(EX_OSERR, "out of memory%s", "");
 	feed(msg, in, copy, &crlf);
-	if (arc_msg_seal(msg, signer, o.authserv_id, NULL,
-	    (time_t)o.timestamp, o.no_fold ? ARC_SEAL_NOFOLD : 0, &res) !=
-	    ARC_OK)
+	/* authenticate dkim: our DKIM results go into the AAR, after arc */
+	if (arc_adapter_authenticates_dkim(adapter)) {
+		char *d = arc_msg_dkim_authres(msg);
+
+		if (d == NULL || asprintf(&dkim_ar, "%s; %s", o.authserv_id, d)
+		    < 0)
+			die(EX_OSERR, "out of memory%s", "");
+		free(d);
+		extra[0] = dkim_ar;
+	}
+	/* a file's own A-R of our authserv-id is copied, as before,
+	 * unless we authenticate (then it is not ours) or arc.conf says
+	 * aar-from-message no */
+	if (arc_msg_seal(msg, signer, o.authserv_id, extra,
+	    (time_t)o.timestamp, (o.no_fold ? ARC_SEAL_NOFOLD : 0) |
+	    (arc_adapter_aar_from_message(adapter, 1) ? 0 :
+	    ARC_SEAL_NO_MESSAGE_AR), &res) != ARC_OK)
 		die(EX_SOFTWARE, "%s", arc_msg_error(msg));
 	if (!res.sealed)
 		fprintf(stderr, "%s: not sealed: %s\n", progname, res.reason);
@@ -411,6 +597,7 @@ cmd_seal(int argc, char **argv)
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die(EX_IOERR, "write error: %s", strerror(errno));
 	arc_seal_result_clear(&res);
+	free(dkim_ar);
 	arc_msg_free(msg);
 	arc_signer_free(signer);
 	free_lib();
@@ -418,70 +605,6 @@ cmd_seal(int argc, char **argv)
 		fclose(copy);
 	if (in != stdin)
 		fclose(in);
-	return 0;
-}
-
-/* Prints the record as zone-file strings of at most 255 octets. */
-static void
-print_record(const char *sel, const char *dom, const char *rec)
-{
-	size_t	 n = strlen(rec), i;
-
-	printf("%s._domainkey.%s. IN TXT", sel, dom);
-	for (i = 0; i < n; i += 255)
-		printf(" \"%.*s\"", (int)(n - i < 255 ? n - i : 255), rec + i);
-	printf("\n");
-}
-
-static int
-cmd_keygen(int argc, char **argv)
-{
-	struct opts	 o;
-	EVP_PKEY	*key = NULL;
-	unsigned char	*der = NULL, raw[32];
-	size_t		 rawlen = sizeof(raw);
-	int		 derlen, fd, ed;
-	FILE		*fp;
-	char		*b64, *rec;
-
-	parse_opts(argc, argv, &o);
-	if (!o.domain || !o.selector || !o.out || optind != argc)
-		usage();
-	ed = o.type && strcmp(o.type, "ed25519") == 0;
-	if (o.type && !ed && strcmp(o.type, "rsa") != 0)
-		die(EX_USAGE, "unknown key type %s", o.type);
-	if (!ed && (o.bits < 1024 || o.bits > 8192))
-		die(EX_USAGE, "RSA keys must have 1024 to 8192 bits%s", "");
-	key = ed ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") :
-	    EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)o.bits);
-	if (key == NULL)
-		die(EX_SOFTWARE, "key generation failed%s", "");
-	/* 0600 from the start: the key is never readable by others */
-	if ((fd = open(o.out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
-	    fchmod(fd, 0600) != 0 || (fp = fdopen(fd, "w")) == NULL)
-		die(EX_CANTCREAT, "%s", o.out);
-	if (!PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) ||
-	    fclose(fp) != 0)
-		die(EX_IOERR, "cannot write %s", o.out);
-	if (ed) {
-		if (!EVP_PKEY_get_raw_public_key(key, raw, &rawlen))
-			die(EX_SOFTWARE, "cannot export the public key%s", "");
-		der = raw;
-		derlen = (int)rawlen;
-	} else if ((derlen = i2d_PUBKEY(key, &der)) <= 0)
-		die(EX_SOFTWARE, "cannot export the public key%s", "");
-	if ((b64 = malloc(4 * ((size_t)derlen + 2) / 3 + 4)) == NULL)
-		die(EX_OSERR, "out of memory%s", "");
-	EVP_EncodeBlock((unsigned char *)b64, der, derlen);
-	if (asprintf(&rec, "v=DKIM1; k=%s; p=%s", ed ? "ed25519" : "rsa",
-	    b64) < 0)
-		die(EX_OSERR, "out of memory%s", "");
-	print_record(o.selector, o.domain, rec);
-	free(rec);
-	free(b64);
-	if (!ed)
-		OPENSSL_free(der);
-	EVP_PKEY_free(key);
 	return 0;
 }
 
@@ -497,8 +620,15 @@ main(int argc, char **argv)
 		return cmd_verify(argc, argv);
 	if (strcmp(argv[0], "seal") == 0)
 		return cmd_seal(argc, argv);
+	/* arctool_keys.c, arctool_check.c */
 	if (strcmp(argv[0], "keygen") == 0)
-		return cmd_keygen(argc, argv);
+		return arctool_keygen(argc, argv);
+	if (strcmp(argv[0], "testkey") == 0)
+		return arctool_testkey(argc, argv);
+	if (strcmp(argv[0], "check-config") == 0)
+		return arctool_check_config(argc, argv);
+	if (strcmp(argv[0], "stats") == 0)	/* adapters/arc_stats_cli.c */
+		return arc_stats_cli(argc, argv);
 	usage();
 	return EX_USAGE;
 }

@@ -22,7 +22,10 @@
  *    :at_start: field goes above the previous one: the delivered order is
  *    AS, AMS, AAR, A-R from the top.  "" when nothing is to be added.
  *  - arc_result yields one item of the verdict, or every item as
- *    name="value" pairs for ${extract}.
+ *    name="value" pairs for ${extract}.  Receiver policy items
+ *    (docs/receiver-policy.md): trusted (the oldest trusted sealer's
+ *    d=, "" if none), trusted_i, override (yes|no), policy (the verdict
+ *    in words), dmarc_comment (RFC 8617 §7.2.2).
  *  - Options (any function): conf=PATH (default /etc/exim4/arc.conf; that
  *    default may be missing, then built-in defaults apply), authserv-id=,
  *    domain=, selector=, key=, headers= (the sealing identity, overriding
@@ -59,6 +62,7 @@
 #include <exim4/local_scan.h>
 
 #include "arc_adapter.h"
+#include "arc_stats.h"
 
 #define DEFAULT_CONF	"/etc/exim4/arc.conf"
 #define CHUNK		65536
@@ -328,19 +332,53 @@ opts_parse(struct opts *o, int argc, uschar *argv[], int item_ok, char *err,
 
 /* ---- configuration and adapter, once per process and path --------------- */
 
+/*
+ * A configuration that could not be used is said once per process, in
+ * one line naming the file, the reason and the check to run, and not
+ * tried again: each dlfunc call would otherwise log it again (and read
+ * the files again) for every message.  Its calls then return with err
+ * empty: the caller has nothing more to log.
+ */
+static struct {
+	char	 path[256];
+}			 badconfs[MAXCONFS];
+static int		 nbadconfs;
+
+static int
+conf_failed(const char *path, const char *why, char *err, size_t errlen)
+{
+	if (why != NULL && nbadconfs < MAXCONFS) {
+		snprintf(badconfs[nbadconfs++].path, sizeof(badconfs[0].path),
+		    "%s", path);
+		mlog("%s unusable, no ARC in this process (messages pass "
+		    "unverified and unsealed) until it is fixed and Exim "
+		    "reloaded: %s; check: arctool check-config --config %s "
+		    "--user <Exim's user>", path, why, path);
+	} else if (why != NULL)
+		mlog("%s: %s", path, why);
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return 0;
+}
+
 static struct confent *
 get_conf(const char *path, char *err, size_t errlen)
 {
 	struct confent	*ce;
 	struct stat	 st;
 	const char	*load = path;
-	char		 e[256];
+	char		 e[512];
 
 	if (path == NULL)
 		path = load = DEFAULT_CONF;
 	for (int i = 0; i < nconfs; i++)
 		if (strcmp(confs[i].path, path) == 0)
 			return &confs[i];
+	for (int i = 0; i < nbadconfs; i++)
+		if (strcmp(badconfs[i].path, path) == 0) {
+			conf_failed(path, NULL, err, errlen);
+			return NULL;
+		}
 	if (nconfs == MAXCONFS) {
 		snprintf(err, errlen, "more than %d arc.conf files", MAXCONFS);
 		return NULL;
@@ -352,15 +390,30 @@ get_conf(const char *path, char *err, size_t errlen)
 	ce = &confs[nconfs];
 	memset(ce, 0, sizeof(*ce));
 	if ((ce->conf = arc_conf_load(load, e, sizeof(e))) == NULL) {
-		snprintf(err, errlen, "%s", e);
+		conf_failed(path, e, err, errlen);
+		return NULL;
+	}
+	/* Exim forks a process per connection, each would load and check
+	 * every key of seal-key-table: load each on its first use instead
+	 * (arc_select.h), unless arc.conf says eager.  arctool check-config
+	 * checks them all. */
+	if (arc_conf_get(ce->conf, "seal-key-load") == NULL &&
+	    arc_conf_set(ce->conf, "seal-key-load", "lazy", e,
+	    sizeof(e)) != 0) {
+		conf_failed(path, e, err, errlen);
+		arc_conf_free(ce->conf);
 		return NULL;
 	}
 	if ((ce->ad = arc_adapter_create(ce->conf, adapter_log, NULL, e,
 	    sizeof(e))) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, e);
+		conf_failed(path, e, err, errlen);
 		arc_conf_free(ce->conf);
 		return NULL;
 	}
+	/* metrics-file: Exim's processes come and go, so each adds its own
+	 * counts to the shared file under a lock (arc_stats.h) */
+	if (arc_stats_configure(ce->conf, ARC_STATS_MERGE, e, sizeof(e)) != 0)
+		mlog("%s: %s", path, e);
 	if ((ce->path = strdup(path)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		arc_adapter_free(ce->ad);
@@ -421,9 +474,11 @@ static void
 check_message(void)
 {
 	const char *id = message_id ? (const char *)message_id : "";
+	char	 e[256];
 
 	if (cur_msgid && *id && strcmp(cur_msgid, id) == 0)
 		return;
+	(void)arc_stats_tick(time(NULL), e, sizeof(e));	/* metrics-file */
 	runs_clear();
 	free(cur_msgid);
 	cur_msgid = *id ? strdup(id) : NULL;
@@ -620,7 +675,8 @@ make_key(struct key *k, const struct opts *o, const struct confent *ce,
 
 	memset(k, 0, sizeof(*k));
 	identity = o->domain || o->selector || o->key || o->headers ||
-	    arc_conf_get(ce->conf, "seal-domain") != NULL;
+	    arc_conf_get(ce->conf, "seal-domain") != NULL ||
+	    arc_conf_get(ce->conf, "seal-signing-table") != NULL;
 	k->seal = identity && (sealcall || sealopt == NULL ||
 	    strcmp(sealopt, "yes") == 0);
 	/* Exim's own name for itself beats the adapter's gethostname() */
@@ -668,6 +724,8 @@ evaluate(struct run *r, const struct opts *o, arc_adapter *ad)
 	p.helo = (const char *)expand_string(US"$sender_helo_name");
 	if (p.helo && *p.helo == '\0')
 		p.helo = NULL;
+	/* "" is the null sender: nothing to match */
+	p.mail_from = (const char *)expand_string(US"$sender_address");
 	p.authserv_id = r->k.authserv_id;
 	p.seal = r->k.seal;
 	p.seal_domain = r->k.domain;
@@ -675,6 +733,9 @@ evaluate(struct run *r, const struct opts *o, arc_adapter *ad)
 	p.seal_key = r->k.key;
 	p.seal_headers = r->k.headers;
 	p.authres = ar;
+	/* Exim's own results come as authres= (${authresults}); one of our
+	 * authserv-id in header_list came from outside (aar-from-message) */
+	p.no_message_ar = 1;
 	if ((r->ss = arc_session_create(ad, &p)) == NULL)
 		return;
 	for (i = 0; i < recipients_count; i++)
@@ -808,7 +869,8 @@ arc_verify(uschar **yield, int argc, uschar *argv[])
 		return yield_str(yield, "error", OK);
 	}
 	if ((r = get_run(&o, 0, 0, err, sizeof(err))) == NULL) {
-		mlog("arc_verify: %s", err);
+		if (err[0] != '\0')
+			mlog("arc_verify: %s", err);
 		rc = yield_str(yield, "error", OK);
 	} else if (r->act->tempfail)
 		rc = yield_str(yield, r->act->smtp_reply, FAIL);
@@ -864,7 +926,8 @@ arc_seal(uschar **yield, int argc, uschar *argv[])
 		return yield_str(yield, "", OK);
 	}
 	if ((r = get_run(&o, 1, 0, err, sizeof(err))) == NULL) {
-		mlog("arc_seal: %s", err);
+		if (err[0] != '\0')
+			mlog("arc_seal: %s", err);
 		opts_free(&o);
 		return yield_str(yield, "", OK);
 	}
@@ -970,7 +1033,8 @@ arc_result(uschar **yield, int argc, uschar *argv[])
 		return yield_str(yield, "", OK);
 	}
 	if ((r = get_run(&o, 0, 1, err, sizeof(err))) == NULL) {
-		mlog("arc_result: %s", err);
+		if (err[0] != '\0')
+			mlog("arc_result: %s", err);
 		opts_free(&o);
 		return yield_str(yield, "", OK);
 	}
@@ -1000,6 +1064,20 @@ arc_result(uschar **yield, int argc, uschar *argv[])
 	else if (strcmp(it, "smtp_reply") == 0 ||
 	    strcmp(it, "smtp-reply") == 0)
 		add_safe(&s, a->smtp_reply, 0);
+	/* receiver policy (arc_policy.h, docs/receiver-policy.md) */
+	else if (strcmp(it, "trusted") == 0)
+		add_safe(&s, a->trusted, 0);
+	else if (strcmp(it, "trusted_i") == 0 ||
+	    strcmp(it, "trusted-i") == 0) {
+		snprintf(num, sizeof(num), "%d", a->trusted_i);
+		str_adds(&s, num);
+	} else if (strcmp(it, "override") == 0)
+		str_adds(&s, a->override ? "yes" : "no");
+	else if (strcmp(it, "policy") == 0)
+		add_safe(&s, a->policy, 0);
+	else if (strcmp(it, "dmarc_comment") == 0 ||
+	    strcmp(it, "dmarc-comment") == 0)
+		add_safe(&s, a->dmarc_comment, 0);
 	else if (strcmp(it, "all") == 0) {
 		add_pair(&s, "cv", verdict(a));
 		snprintf(num, sizeof(num), "%d", a->oldest_pass);
@@ -1012,6 +1090,12 @@ arc_result(uschar **yield, int argc, uschar *argv[])
 		add_pair(&s, "reason", a->reason);
 		add_pair(&s, "authres", a->authres);
 		add_pair(&s, "summary", a->summary);
+		add_pair(&s, "trusted", a->trusted);
+		snprintf(num, sizeof(num), "%d", a->trusted_i);
+		add_pair(&s, "trusted_i", num);
+		add_pair(&s, "override", a->override ? "yes" : "no");
+		add_pair(&s, "policy", a->policy);
+		add_pair(&s, "dmarc_comment", a->dmarc_comment);
 	} else {
 		mlog("arc_result: unknown item \"%.64s\"", it);
 	}

@@ -2,7 +2,10 @@
  * arc_milter.c - arc-milter: ARC (RFC 8617) for Postfix and Sendmail
  * through libmilter, written against adapters/arc_adapter.h only.
  *
- *   arc-milter [-f] [-c conf] [-u user[:group]] [-P pidfile] -p socket
+ *   arc-milter [-f] [-n] [-c conf] [-u user[:group]] [-P pidfile] -p socket
+ *
+ * This file: the libmilter callbacks and the live configuration they
+ * use; start-up, signals and checks are in milter_main.c.
  *
  * Contract:
  *  - A message's session starts at its first header field, not at MAIL:
@@ -20,12 +23,19 @@
  *    configured reply (550 5.7.29).
  *  - Threads: libmilter calls back from a thread per connection.  The
  *    adapter (key cache, resolver, signers) is process-wide and not
- *    thread-safe, so every arc_adapter_* and arc_session_* call is made
- *    with adapter_lock held.  The lock is never held while talking to
- *    the MTA or while waiting for DNS (see wait_session()).
+ *    thread-safe, so every arc_adapter_*, arc_session_* and arc_runtime_*
+ *    call is made with adapter_lock held.  The lock is never held while
+ *    talking to the MTA or while waiting for DNS (see wait_session()).
+ *  - Reload (milter_reload(), from the signal thread): the new adapter is
+ *    built and swapped in under the lock.  A message keeps the adapter
+ *    its session was created on, so one in flight finishes with the old
+ *    keys and the next uses the new; connections are never dropped.  On
+ *    error the old configuration keeps running.
  *  - Per-connection state lives in smfi_setpriv(); a message's session
  *    is freed at end of message, on abort and on close.
- *  - Logs go to syslog (facility mail), or to stderr with -f.
+ *  - Logs go to syslog (facility mail), to stderr with -f, or to the
+ *    journal's stream with syslog level prefixes ("<6>...") when systemd
+ *    started us (milter_main.c decides).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -51,14 +61,14 @@
 
 #include <libmilter/mfapi.h>
 
-#include "arc_adapter.h"
-
-#define DEFAULT_CONF	"/etc/arc.conf"
+#include "arc_metrics_http.h"
+#include "milter.h"
 
 /* Per connection, in smfi_setpriv(). */
 struct conn {
 	char		 ip[INET6_ADDRSTRLEN];	/* "" if not an IP client */
 	char		*helo;
+	char		*mail_from;	/* envfrom: seal-select sender */
 	int		 leadspc;	/* SMFIP_HDR_LEADSPC negotiated */
 	unsigned long	 connid;
 	unsigned	 nmsg;
@@ -76,23 +86,26 @@ struct conn {
  * signature), so one shared adapter is simpler and caches better.
  */
 static pthread_mutex_t	 adapter_lock = PTHREAD_MUTEX_INITIALIZER;
-static arc_conf		*conf;
-static arc_adapter	*adapter;
+static arc_runtime	*rt;
 
-/* Read-only after start-up. */
-static int		 foreground;
+/* From the current configuration: under adapter_lock. */
 static int		 on_error_tempfail;
 static long		 message_timeout;	/* ms */
+
+/* Set once before any thread starts. */
+static enum milter_log	 log_mode;
 
 static pthread_mutex_t	 counter_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long	 nconnections;	/* ever: numbers connections */
 static unsigned long	 nactive;	/* between negotiate and close */
 
-static void
-mlog(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void
+milter_log_to(enum milter_log m)
+{
+	log_mode = m;
+}
 
-static void
+void
 mlog(int level, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -101,15 +114,22 @@ mlog(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (foreground)
+	/* one write per line: lines of threads never interleave */
+	switch (log_mode) {
+	case MLOG_JOURNAL:	/* journald reads the level from "<N>" */
+		fprintf(stderr, "<%d>%s\n", level & 7, buf);
+		break;
+	case MLOG_STDERR:
 		fprintf(stderr, "arc-milter: %s\n", buf);
-	else
+		break;
+	default:
 		syslog(level, "%s", buf);
+	}
 }
 
 /* The adapter's log lines (its level filter has already run). */
-static void
-adapter_log(void *arg, int level, const char *line)
+void
+milter_adapter_log(void *arg, int level, const char *line)
 {
 	(void)arg;
 	mlog(level, "%s", line);
@@ -174,13 +194,22 @@ session_end(struct conn *c)
 static sfsistat
 give_up(SMFICTX *ctx, struct conn *c, const char *why)
 {
-	mlog(LOG_ERR, "id=%s %s: %s", c && c->id[0] ? c->id : "-", why,
-	    on_error_tempfail ? "tempfail" : "passed on unchecked");
+	char	 qid[160], qwhy[160];
+	int	 tempfail;
+
+	lock();
+	tempfail = on_error_tempfail;
+	unlock();
+	/* key=value as the adapter's summary lines */
+	mlog(LOG_ERR, "id=%s error=internal reason=%s action=%s",
+	    arc_log_value(c && c->id[0] ? c->id : "-", qid, sizeof(qid)),
+	    arc_log_value(why, qwhy, sizeof(qwhy)),
+	    tempfail ? "tempfail" : "pass-unchecked");
 	if (c != NULL) {
 		session_end(c);
 		c->skip = 1;
 	}
-	if (on_error_tempfail) {
+	if (tempfail) {
 		smfi_setreply(ctx, "451", "4.3.0",
 		    "ARC processing failed, try again later");
 		return SMFIS_TEMPFAIL;
@@ -208,9 +237,11 @@ session_begin(SMFICTX *ctx, struct conn *c)
 	p.id = c->id;
 	p.client_ip = c->ip[0] ? c->ip : NULL;
 	p.helo = c->helo;
+	p.mail_from = c->mail_from;
 	p.seal = -1;
 	lock();
-	if ((c->ss = arc_session_create(adapter, &p)) != NULL)
+	/* the current configuration: kept by the session to its end */
+	if ((c->ss = arc_session_create(arc_runtime_adapter(rt), &p)) != NULL)
 		for (size_t i = 0; i < c->nrcpts; i++)
 			arc_session_rcpt(c->ss, c->rcpts[i]);
 	unlock();
@@ -286,10 +317,11 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn	*c = conn_get(ctx);
 
-	(void)argv;
 	if (c == NULL)
 		return give_up(ctx, NULL, "out of memory");
 	session_end(c);		/* a message the MTA did not finish */
+	free(c->mail_from);
+	c->mail_from = argv[0] ? strdup(argv[0]) : NULL;
 	return SMFIS_CONTINUE;
 }
 
@@ -427,37 +459,47 @@ ms_since(const struct timespec *t0)
 /*
  * Key lookups are under way.  arc_session_wait() would do, but it would
  * hold adapter_lock, and so stop every other connection, for as long as
- * DNS takes.  Instead poll the resolver's descriptor without the lock
- * and take it only to process answers; whichever thread processes them
- * completes every session they were for.  Past message-timeout,
- * arc_session_finish() ends the message at once (missing keys count as
- * failed lookups).
+ * DNS takes.  Instead poll the resolvers' descriptors (the current
+ * adapter's and those of adapters retired by a reload that sessions
+ * still use) without the lock and take it only to process answers;
+ * whichever thread processes them completes every session they were
+ * for.  Past message-timeout, arc_session_finish() ends the message at
+ * once (missing keys count as failed lookups).
  */
+#define MAX_DNS_FDS	8
+
 static void
 wait_session(arc_session *ss)
 {
 	struct timespec	 t0;
-	struct pollfd	 pfd;
-	long		 left;
-	int		 fd, r;
+	struct pollfd	 pfd[MAX_DNS_FDS];
+	int		 fds[MAX_DNS_FDS];
+	size_t		 n, i;
+	long		 left, timeout;
+	int		 r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	lock();
+	timeout = message_timeout;
+	unlock();
 	for (;;) {
 		lock();
-		fd = arc_adapter_dns_fd(adapter);
+		n = arc_runtime_dns_fds(rt, fds, MAX_DNS_FDS);
 		unlock();
-		left = message_timeout - ms_since(&t0);
-		if (fd < 0 || left <= 0)
+		left = timeout - ms_since(&t0);
+		if (n == 0 || left <= 0)
 			break;
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
+		for (i = 0; i < n; i++) {
+			pfd[i].fd = fds[i];
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
 		/* short slices: another thread may eat our answer */
-		if (poll(&pfd, 1, left < 50 ? (int)left : 50) == -1 &&
+		if (poll(pfd, (nfds_t)n, left < 50 ? (int)left : 50) == -1 &&
 		    errno != EINTR)
 			break;
 		lock();
-		arc_adapter_dns_process(adapter);
+		arc_runtime_dns_process(rt);
 		r = arc_session_eom(ss);
 		unlock();
 		if (r == ARC_SESSION_DONE)
@@ -570,9 +612,15 @@ cb_eom(SMFICTX *ctx)
 	} else {
 		/* each insert at 0 lands above the one before: last first */
 		for (i = a->nfields - 1; i >= 0; i--)
-			if (insert_field(ctx, c, a->fields[i]) != 0)
-				mlog(LOG_ERR, "id=%s cannot insert %.40s...",
-				    c->id, a->fields[i]);
+			if (insert_field(ctx, c, a->fields[i]) != 0) {
+				char	 qid[160], f[40], qf[96];
+
+				snprintf(f, sizeof(f), "%.*s", (int)strcspn(
+				    a->fields[i], ":"), a->fields[i]);
+				mlog(LOG_ERR, "id=%s error=insert field=%s",
+				    arc_log_value(c->id, qid, sizeof(qid)),
+				    arc_log_value(f, qf, sizeof(qf)));
+			}
 	}
 	session_end(c);
 	return ret;
@@ -596,6 +644,7 @@ cb_close(SMFICTX *ctx)
 	if (c != NULL) {
 		session_end(c);
 		free(c->helo);
+		free(c->mail_from);
 		free(c);
 		smfi_setpriv(ctx, NULL);
 		pthread_mutex_lock(&counter_lock);
@@ -605,7 +654,7 @@ cb_close(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-static struct smfiDesc arc_filter = {
+struct smfiDesc milter_desc = {
 	.xxfi_name = "arc-milter",
 	.xxfi_version = SMFI_VERSION,
 	.xxfi_flags = SMFIF_ADDHDRS,
@@ -624,189 +673,93 @@ static struct smfiDesc arc_filter = {
 	.xxfi_negotiate = cb_negotiate,
 };
 
-/* ---- start-up ------------------------------------------------------------- */
+/* ---- the live configuration ---------------------------------------- */
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: arc-milter [-f] [-c conf] [-u user[:group]] "
-	    "[-P pidfile] -p socket\n"
-	    "  socket: unix:/path, local:/path, inet:port@host, "
-	    "inet6:port@host\n");
-	exit(64);
-}
-
-static void
-fatal(const char *fmt, const char *arg)
-{
-	char	 buf[512];
-
-	snprintf(buf, sizeof(buf), fmt, arg);
-	mlog(LOG_ERR, "%s", buf);
-	if (!foreground)
-		fprintf(stderr, "arc-milter: %s\n", buf);
-	exit(1);
-}
-
-static void
-drop_privileges(const char *spec)
-{
-	char		*user, *group;
-	struct passwd	*pw;
-	struct group	*gr;
-	gid_t		 gid;
-
-	if ((user = strdup(spec)) == NULL)
-		fatal("out of memory%s", "");
-	if ((group = strchr(user, ':')) != NULL)
-		*group++ = '\0';
-	if ((pw = getpwnam(user)) == NULL)
-		fatal("no such user: %s", user);
-	gid = pw->pw_gid;
-	if (group != NULL) {
-		if ((gr = getgrnam(group)) == NULL)
-			fatal("no such group: %s", group);
-		gid = gr->gr_gid;
-	}
-	if (setgroups(1, &gid) != 0 || setgid(gid) != 0 ||
-	    setuid(pw->pw_uid) != 0)
-		fatal("cannot become %s", spec);
-	free(user);
-}
-
-static void
-remove_socket(const char *spec)
-{
-	const char	*path = NULL;
-
-	if (strncmp(spec, "unix:", 5) == 0)
-		path = spec + 5;
-	else if (strncmp(spec, "local:", 6) == 0)
-		path = spec + 6;
-	else if (spec[0] == '/')
-		path = spec;
-	if (path != NULL)
-		unlink(path);
-}
-
-/* Waits up to ms for every connection to close; 1 if they did. */
+/* The adapter's options the callbacks use; adapter_lock held. */
 static int
-connections_done(int ms)
+take_options(const arc_conf *c, char *err, size_t errlen)
 {
-	struct timespec	 t = { 0, 50 * 1000000L };
-	unsigned long	 n;
+	const char	*v = arc_conf_get(c, "message-timeout");
+	char		*end;
+	long		 t;
 
-	for (;;) {
-		pthread_mutex_lock(&counter_lock);
-		n = nactive;
-		pthread_mutex_unlock(&counter_lock);
-		if (n == 0)
-			return 1;
-		if (ms <= 0) {
-			mlog(LOG_WARNING, "%lu connection(s) still open at "
-			    "exit", n);
-			return 0;
-		}
-		nanosleep(&t, NULL);
-		ms -= 50;
+	errno = 0;
+	t = v ? strtol(v, &end, 10) : -1;
+	/* arc.conf range-checks it; the bound is checked again here
+	 * because milliseconds are added to clock values */
+	if (v == NULL || errno || *end != '\0' || t < 1 || t > 3600000) {
+		snprintf(err, errlen, "message-timeout %s out of range",
+		    v ? v : "(unset)");
+		return -1;
 	}
+	message_timeout = t;
+	on_error_tempfail = strcmp(arc_conf_get(c, "on-error"),
+	    "tempfail") == 0;
+	return 0;
 }
 
 int
-main(int argc, char **argv)
+milter_start(arc_runtime *r, char *err, size_t errlen)
 {
-	const char	*confpath = NULL, *sock = NULL, *user = NULL;
-	const char	*pidfile = NULL;
-	char		 err[512], *pidpath = NULL;
-	struct stat	 st;
-	FILE		*fp;
-	int		 ch, r;
+	int	 ret;
 
-	while ((ch = getopt(argc, argv, "c:fp:P:u:h")) != -1) {
-		switch (ch) {
-		case 'c':
-			confpath = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'p':
-			sock = optarg;
-			break;
-		case 'P':
-			pidfile = optarg;
-			break;
-		case 'u':
-			user = optarg;
-			break;
-		default:
-			usage();
-		}
+	lock();
+	rt = r;
+	ret = take_options(arc_runtime_conf(rt), err, errlen);
+	unlock();
+	return ret;
+}
+
+int
+milter_reload(char *err, size_t errlen)
+{
+	int	 ret = -1;
+
+	lock();
+	/* the new adapter is complete before it replaces the old one */
+	if (rt == NULL)
+		snprintf(err, errlen, "stopping");
+	else if (arc_runtime_reload(rt, err, errlen) == 0) {
+		if (take_options(arc_runtime_conf(rt), err, errlen) != 0)
+			mlog(LOG_WARNING, "reload: %s: keeping the earlier "
+			    "timeouts", err);
+		/* metrics-file, metrics-listen as the new file says */
+		if (arc_metrics_start(arc_runtime_conf(rt), milter_adapter_log,
+		    NULL, err, errlen) != 0)
+			mlog(LOG_WARNING, "reload: %s: metrics off", err);
+		ret = 0;
 	}
-	if (optind != argc || sock == NULL)
-		usage();
-	if (!foreground)
-		openlog("arc-milter", LOG_PID, LOG_MAIL);
-	/* without -c, /etc/arc.conf if there is one, else the defaults */
-	if (confpath == NULL && stat(DEFAULT_CONF, &st) == 0)
-		confpath = DEFAULT_CONF;
-	if ((conf = arc_conf_load(confpath, err, sizeof(err))) == NULL)
-		fatal("%s", err);
-	on_error_tempfail = strcmp(arc_conf_get(conf, "on-error"),
-	    "tempfail") == 0;
-	message_timeout = strtol(arc_conf_get(conf, "message-timeout"), NULL,
-	    10);
-	if (user != NULL)
-		drop_privileges(user);
-	/* keys are read as the user the milter runs as */
-	if ((adapter = arc_adapter_create(conf, adapter_log, NULL, err,
-	    sizeof(err))) == NULL)
-		fatal("%s", err);
+	unlock();
+	return ret;
+}
 
-	/* group members (the MTA) may connect to a unix socket */
-	umask(007);
-	if (smfi_setconn((char *)sock) != MI_SUCCESS)
-		fatal("bad socket %s", sock);
-	if (smfi_register(arc_filter) != MI_SUCCESS)
-		fatal("smfi_register failed%s", "");
-	/* 1: a socket left by an earlier run is removed */
-	if (smfi_opensocket(1) != MI_SUCCESS)
-		fatal("cannot open the socket %s", sock);
-	/* daemon() moves to /: a relative pid file stays where it was meant */
-	if (pidfile != NULL && pidfile[0] != '/') {
-		char	 cwd[4096];
+unsigned
+milter_generation(void)
+{
+	unsigned	 g;
 
-		if (getcwd(cwd, sizeof(cwd)) == NULL ||
-		    asprintf(&pidpath, "%s/%s", cwd, pidfile) < 0)
-			fatal("%s: cannot make the path absolute", pidfile);
-		pidfile = pidpath;
-	}
-	if (!foreground && daemon(0, 0) != 0)
-		fatal("daemon: %s", strerror(errno));
-	if (pidfile != NULL) {
-		if ((fp = fopen(pidfile, "w")) == NULL)
-			fatal("%s: cannot write", pidfile);
-		fprintf(fp, "%ld\n", (long)getpid());
-		fclose(fp);
-	}
-	signal(SIGPIPE, SIG_IGN);
-	mlog(LOG_INFO, "listening on %s%s%s", sock,
-	    confpath ? ", configuration " : "", confpath ? confpath : "");
+	lock();
+	g = rt ? arc_runtime_generation(rt) : 0;
+	unlock();
+	return g;
+}
 
-	r = smfi_main();
+unsigned long
+milter_active(void)
+{
+	unsigned long	 n;
 
-	mlog(LOG_INFO, "stopping");
-	remove_socket(sock);
-	if (pidfile != NULL)
-		unlink(pidfile);
-	/* libmilter does not wait for its connection threads: give them
-	 * 5 s to finish, and free nothing a late one could still use */
-	if (connections_done(5000)) {
-		lock();
-		arc_adapter_free(adapter);
-		arc_conf_free(conf);
-		unlock();
-	}
-	free(pidpath);
-	return r == MI_SUCCESS ? 0 : 1;
+	pthread_mutex_lock(&counter_lock);
+	n = nactive;
+	pthread_mutex_unlock(&counter_lock);
+	return n;
+}
+
+void
+milter_stop(void)
+{
+	lock();
+	arc_runtime_free(rt);
+	rt = NULL;
+	unlock();
 }

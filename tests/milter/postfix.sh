@@ -272,13 +272,188 @@ else
 	fail "8 postfix: queue id ${qid:-?} not in the filter's log"
 fi
 
+# ---- key rotation with mail flowing ------------------------------------------------
+# 50 messages from 5 parallel SMTP sessions; when 15 are accepted, arc.conf
+# changes from selector m1 to m2 and arc-milter gets SIGHUP (what
+# "systemctl reload arc-milter" sends).  Every message must arrive, sealed
+# by one of the two selectors, both in use, and verify with both keys
+# published (the overlap of a rotation).
+"$ARCTOOL" keygen --domain seal.example --selector m2 --out "$D/milter/m2.pem" \
+    >"$D/m2.zone" || fail "8 postfix rotation: keygen failed"
+chown postfix "$D/milter/m2.pem"
+cat "$SRC/keys" "$D/m2.zone" >"$D/keys2"
+sed 's/^Subject: /Subject: [rot NNN] /' "$SRC/plain.eml" >"$D/rot.eml"
+before=$(find "$D/mail/bob/new" -type f | wc -l)
+rm -f "$D/progress"
+"$PY" - "$PORT" "$D/rot.eml" "$D/progress" >"$D/rot.err" 2>&1 <<'PY' &
+import smtplib, sys, threading
+port, tmpl, progress = int(sys.argv[1]), open(sys.argv[2], 'rb').read(), sys.argv[3]
+lock = threading.Lock()
+sent = [0]
+def sender(k):
+    s = smtplib.SMTP('127.0.0.1', port)
+    for j in range(10):
+        n = k * 10 + j + 1
+        s.sendmail('alice@origin.example', ['bob@test.example'],
+                   tmpl.replace(b'NNN', b'%03d' % n))
+        with lock:
+            sent[0] += 1
+            open(progress, 'w').write('%d\n' % sent[0])
+    s.quit()
+ts = [threading.Thread(target=sender, args=(k,)) for k in range(5)]
+for t in ts: t.start()
+for t in ts: t.join()
+print('sent', sent[0])
+PY
+sender=$!
+for _ in $(seq 1 400); do
+	[ "$(cat "$D/progress" 2>/dev/null || echo 0)" -ge 15 ] && break
+	sleep 0.025
+done
+sed -i "s/^seal-selector m1\$/seal-selector m2/; s|^seal-key .*|seal-key $D/milter/m2.pem|" "$D/arc.conf"
+kill -HUP "$MPID"
+at_reload=$(cat "$D/progress" 2>/dev/null)
+wait "$sender"
+delivered $((before + 50)) || true
+missing= nm1=0 nm2=0 bad= rotfiles=
+for n in $(seq -w 1 50); do
+	n=$(printf '%03d' "$((10#$n))")
+	m=$(find_msg "[rot $n]")
+	if [ -z "$m" ]; then
+		missing="$missing $n"
+		continue
+	fi
+	if grep -E '^ARC-Seal: .*s=m1;' "$m" >/dev/null; then
+		nm1=$((nm1 + 1))
+	elif grep -E '^ARC-Seal: .*s=m2;' "$m" >/dev/null ||
+	    sed -n '/^ARC-Seal:/,/^[^ \t]/p' "$m" | grep -F 's=m2;' >/dev/null; then
+		nm2=$((nm2 + 1))
+	elif sed -n '/^ARC-Seal:/,/^[^ \t]/p' "$m" | grep -F 's=m1;' >/dev/null; then
+		nm1=$((nm1 + 1))
+	else
+		bad="$bad $n(unsealed)"
+		continue
+	fi
+	rotfiles="$rotfiles $m"
+	"$ARCTOOL" verify --no-dns --keys "$D/keys2" "$m" >/dev/null 2>&1 ||
+	    bad="$bad $n(arctool)"
+done
+# dkimpy: one process for all of them (its start-up is most of the cost)
+# shellcheck disable=SC2086
+bad="$bad$("$PY" - "$(dirname "$PYPEER")" "$D/keys2" $rotfiles <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import dkimpy_peer
+for path in sys.argv[3:]:
+    cv, reason = dkimpy_peer.verify(sys.argv[2], dkimpy_peer.read(path), False)
+    if cv != 'pass':
+        print(' %s(dkimpy: %s %s)' % (path.rsplit('/', 1)[-1], cv, reason), end='')
+PY
+)"
+if [ -z "$missing" ] && [ -z "$bad" ] && [ $nm1 -gt 0 ] && [ $nm2 -gt 0 ] &&
+    grep "reload (SIGHUP): configuration reloaded" "$D/milter.log" >/dev/null &&
+    kill -0 "$MPID" 2>/dev/null; then
+	pass "8 postfix rotation: SIGHUP after $at_reload of 50 messages: all 50 delivered, $nm1 sealed s=m1, $nm2 s=m2, all verify (dkimpy, arctool)"
+else
+	fail "8 postfix rotation: missing:${missing:- none} bad:${bad:- none} m1=$nm1 m2=$nm2 ($(cat "$D/rot.err"))"
+fi
+
+# ---- many domains (issue 15): KeyTable and SigningTable, reloaded ---------------
+# OpenDKIM-format tables appended to arc.conf and loaded by SIGHUP; the
+# messages differ only in their envelope sender or List-Id (Postfix takes
+# mail for test.example alone): each sealed by its own domain's key, the
+# default identity when nothing matches; then a reload adds four.example.
+md_send() {	# md_send MAIL-FROM TAG [HEADER]: one message to bob@test.example
+	"$PY" - "$PORT" "$1" "$2" "${3:-}" "$SRC/plain.eml" <<'PY'
+import smtplib, sys
+port, mfrom, tag, hdr, src = sys.argv[1:6]
+msg = open(src, 'rb').read().replace(b'Subject: ', b'Subject: [%s] ' % tag.encode(), 1)
+if hdr:
+    msg = hdr.encode() + b'\n' + msg
+s = smtplib.SMTP('127.0.0.1', int(port))
+s.sendmail(mfrom, ['bob@test.example'], msg)
+s.quit()
+PY
+}
+md_check() {	# md_check TAG DOMAIN SELECTOR LOG-TEXT
+	local m got
+	m=$(find_msg "[$1]")
+	if [ -z "$m" ]; then
+		fail "8 postfix many domains: $1 not delivered"
+		return
+	fi
+	got=$(sed -n '/^ARC-Seal:/,/^[^ \t]/p' "$m" | tr -d ' \t\n' |
+	    sed -n 's/.*;d=\([^;]*\);s=\([^;]*\);.*/\1\/\2/p')
+	if [ "$got" = "$2/$3" ] &&
+	    "$PY" "$PYPEER" verify "$D/keys3" "$m" >/dev/null 2>&1 &&
+	    "$ARCTOOL" verify --no-dns --keys "$D/keys3" "$m" >/dev/null 2>&1 &&
+	    grep -F -- "$4" "$D/milter.log" >/dev/null; then
+		pass "8 postfix many domains: $1 sealed d=$2 s=$3, verifies (dkimpy, arctool), log: $4"
+	else
+		fail "8 postfix many domains: $1: sealed ${got:-?}, want $2/$3 ($4)"
+	fi
+}
+cp "$D/keys2" "$D/keys3"
+for id in one.example:s1 two.example:s1 two.example:s2 three.example:s1 \
+    four.example:s1; do
+	"$ARCTOOL" keygen --domain "${id%%:*}" --selector "${id#*:}" \
+	    --out "$D/milter/${id%%:*}-${id#*:}.pem" >>"$D/keys3" ||
+	    fail "8 postfix many domains: keygen"
+	chown postfix "$D/milter/${id%%:*}-${id#*:}.pem"
+done
+kt() {	# the key table, with four.example when $1 = 4
+	printf '%s\t%s:%s/milter/%s.pem\n' \
+	    one one.example:s1 "$D" one.example-s1 \
+	    two two.example:s1 "$D" two.example-s1 \
+	    two-new two.example:s2 "$D" two.example-s2 \
+	    three three.example:s1 "$D" three.example-s1
+	[ "${1:-}" = 4 ] && printf 'four\tfour.example:s1:%s/milter/four.example-s1.pem\n' "$D"
+	return 0
+}
+kt >"$D/milter/KeyTable"
+printf '%s\n' '*@one.example one' '*.two.example two-new' 'two.example two' \
+    '/^news\..*three\.example$/ three' >"$D/milter/SigningTable"
+printf 'seal-key-table %s\nseal-signing-table %s\n' "$D/milter/KeyTable" \
+    "$D/milter/SigningTable" >>"$D/arc.conf"
+nrel=$(grep -c "configuration reloaded" "$D/milter.log")
+kill -HUP "$MPID"
+for _ in $(seq 1 100); do
+	[ "$(grep -c "configuration reloaded" "$D/milter.log")" -gt "$nrel" ] && break
+	sleep 0.05
+done
+before=$(find "$D/mail/bob/new" -type f | wc -l)
+md_send a@one.example md-one
+md_send a@lists.two.example md-two
+md_send alice@origin.example md-three 'List-Id: News <news.lists.three.example>'
+md_send alice@origin.example md-none
+md_send x@four.example md-four-before
+delivered $((before + 5)) || fail "8 postfix many domains: not all 5 delivered"
+md_check md-one one.example s1 'seal=one.example/s1 match=sender:*@one.example'
+md_check md-two two.example s2 'seal=two.example/s2 match=sender:*.two.example'
+md_check md-three three.example s1 'seal=three.example/s1 match=list-id:'
+md_check md-none seal.example m2 'seal=default match=none'
+md_check md-four-before seal.example m2 'seal=default match=none'
+# a reload that adds a domain
+kt 4 >"$D/milter/KeyTable"
+echo '*@four.example four' >>"$D/milter/SigningTable"
+nrel=$(grep -c "configuration reloaded" "$D/milter.log")
+kill -HUP "$MPID"
+for _ in $(seq 1 100); do
+	[ "$(grep -c "configuration reloaded" "$D/milter.log")" -gt "$nrel" ] && break
+	sleep 0.05
+done
+md_send x@four.example md-four-after
+delivered $((before + 6)) || fail "8 postfix many domains: md-four-after not delivered"
+md_check md-four-after four.example s1 'seal=four.example/s1 match=sender:*@four.example'
+before=$((before + 6 - 50))	# the count the next case expects
+
 # milter gone: milter_default_action = accept lets mail through unsealed
 kill "$MPID" 2>/dev/null
 wait "$MPID" 2>/dev/null
 MPID=
 sed 's/^Subject: /Subject: [nomilter] /' "$SRC/plain.eml" >"$D/nomilter.eml"
 send "$D/nomilter.eml" >/dev/null 2>&1
-if delivered 5 && m=$(find_msg "[nomilter]") && [ -n "$m" ] &&
+if delivered $((before + 51)) && m=$(find_msg "[nomilter]") && [ -n "$m" ] &&
     ! grep '^ARC-Seal:' "$m" >/dev/null; then
 	pass "8 postfix: milter stopped: mail still delivered (milter_default_action = accept)"
 else

@@ -3,13 +3,17 @@
 -- Run by tests/milter/run.sh:
 --   miltertest -vv -D SOCK=unix:/path -D MSG=file [-D OUT=file]
 --       [-D IP=addr] [-D FOLD=lf|crlf] [-D LEADSPC=no] [-D QID=id]
---       [-D COUNT=n] [-D ABORT=1] [-D REPLY="550 5.7.29 text"] -s send.lua
+--       [-D COUNT=n] [-D ABORT=1] [-D REPLY="550 5.7.29 text"]
+--       [-D PAUSE=path] -s send.lua
 --
 -- Contract:
 --  - Connects (retrying for 2 s), sends connect info (client IP, default
 --    192.0.2.7), HELO, MAIL (macro i = QID), RCPT, the header fields of
 --    MSG one by one, EOH, the body, EOM; COUNT (default 1) messages on
---    the one connection.  Folded fields go with their line breaks as LF
+--    the one connection.  PAUSE: after the first message's EOH, creates
+--    PAUSE.on and waits (up to 20 s) until PAUSE.go exists, so that the
+--    shell can act (reload the milter) while that message is in flight.
+--    Folded fields go with their line breaks as LF
 --    or CRLF (FOLD), as different MTAs send them.  LEADSPC=no negotiates
 --    without SMFIP_HDR_LEADSPC (values lose the space after the colon,
 --    like Postfix and Sendmail without that option); by default
@@ -98,6 +102,14 @@ for m = 1, tonumber(COUNT or "1") do
 		assert(mt.header(conn, f.name, v) == nil)
 	end
 	assert(mt.eoh(conn) == nil)
+	if PAUSE and m == 1 then
+		assert(io.open(PAUSE .. ".on", "w")):close()
+		for _ = 1, 400 do
+			local g = io.open(PAUSE .. ".go", "r")
+			if g then g:close() break end
+			mt.sleep(0.05)
+		end
+	end
 	if #body > 0 then assert(mt.bodystring(conn, body) == nil) end
 	assert(mt.eom(conn) == nil)
 	print("reply " .. string.char(math.floor(mt.getreply(conn))))
