@@ -12,7 +12,7 @@
 
 FUZZ_SECONDS	?= 60
 FUZZ_HARNESSES	?= fuzz_headers fuzz_tags fuzz_authres fuzz_keyrec fuzz_canon \
-		   fuzz_message fuzz_smtpd fuzz_session fuzz_conf \
+		   fuzz_message fuzz_smtpd fuzz_session fuzz_conf fuzz_tables \
 		   $(if $(wildcard $(EXIM_HDR)),fuzz_exim)
 FUZZ_CC		?= clang
 FUZZ_FLAGS	?=
