@@ -22,7 +22,6 @@ unsigned int	 debug_selector;
 header_line	*header_list, *header_last;
 uschar		*message_id;
 uschar		*sender_host_address;
-uschar		*sender_address;
 int		 recipients_count;
 recipient_item	*recipients_list;
 

@@ -26,72 +26,14 @@
 
 #include "arc.h"
 #include "cunit_run.h"
+#include "exim_host.h"
 #include "test_fixture.h"
 
 int	arc_verify(uschar **, int, uschar *[]);
 int	arc_seal(uschar **, int, uschar *[]);
 int	arc_result(uschar **, int, uschar *[]);
 
-/* ---- what Exim would provide ------------------------------------------- */
-
-unsigned int	 debug_selector;
-header_line	*header_list, *header_last;
-uschar		*message_id;
-uschar		*sender_host_address;
-int		 recipients_count;
-recipient_item	*recipients_list;
-
-static char	 logbuf[65536];	/* everything logged, one line each */
-
-void
-log_write(unsigned int sel, int flags, const char *fmt, ...)
-{
-	va_list	 ap;
-	size_t	 n = strlen(logbuf);
-
-	(void)sel;
-	(void)flags;
-	va_start(ap, fmt);
-	if (n < sizeof(logbuf) - 2) {
-		vsnprintf(logbuf + n, sizeof(logbuf) - n - 1, fmt, ap);
-		strcat(logbuf, "\n");
-	}
-	va_end(ap);
-}
-
-void
-debug_printf(const char *fmt, ...)
-{
-	(void)fmt;
-}
-
-uschar *
-expand_string(uschar *s)
-{
-	if (strcmp((char *)s, "$primary_hostname") == 0)
-		return (uschar *)"mx.test.example";
-	if (strcmp((char *)s, "$sender_helo_name") == 0)
-		return (uschar *)"client.example";
-	return NULL;
-}
-
-/* Exim's store: kept until the end, like a store pool */
-static char	*copies[256];
-static int	 ncopies;
-
-uschar *
-string_copy_function(const uschar *s)
-{
-	char *c = strdup((const char *)s);
-
-	if (ncopies == 256) {
-		free(copies[0]);
-		memmove(copies, copies + 1, sizeof(copies[0]) * 255);
-		ncopies--;
-	}
-	copies[ncopies++] = c;
-	return (uschar *)c;
-}
+/* ---- what Exim would provide: tests/exim_host.h ------------------------ */
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -158,9 +100,7 @@ teardown(void)
 	body_text = NULL;
 	if (spoolfd != -1)
 		close(spoolfd);
-	for (int i = 0; i < ncopies; i++)
-		free(copies[i]);
-	ncopies = 0;
+	exim_host_free();
 	return fixture_remove(dir);
 }
 
@@ -325,7 +265,7 @@ test_plain_seal(void)
 	char		*m, *f1;
 	int		 rc;
 
-	logbuf[0] = '\0';
+	exim_logbuf[0] = '\0';
 	receive("1xTEST-00001-01", MSG, 0, NULL);
 	y = call(arc_verify, &rc, C, NULL);
 	CU_ASSERT_EQUAL(rc, OK);
@@ -348,7 +288,7 @@ test_plain_seal(void)
 	CU_ASSERT_EQUAL(validate(m), ARC_CV_PASS);
 	free(m);
 	/* verify and seal shared one evaluation: one summary line */
-	CU_ASSERT_EQUAL(count(logbuf, "arc: id=1xTEST-00001-01 "), 1);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "arc: id=1xTEST-00001-01 "), 1);
 	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "cv", NULL), "none");
 	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "sealed", NULL), "1");
 	CU_ASSERT_STRING_EQUAL(call(arc_result, NULL, "oldest_pass", NULL),
@@ -360,11 +300,11 @@ test_plain_seal(void)
 	    "domains=\"\" reject=\"no\" error=\"no\"", 70) == 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(y, " authres=\"mx.test.example; "
 	    "arc=none"));
-	CU_ASSERT_EQUAL(count(logbuf, "arc: id=1xTEST-00001-01 "), 1);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "arc: id=1xTEST-00001-01 "), 1);
 	/* an unknown item: logged, empty */
 	CU_ASSERT_STRING_EQUAL(call(arc_result, &rc, "bogus", NULL), "");
 	CU_ASSERT_EQUAL(rc, OK);
-	CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "unknown item"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(exim_logbuf, "unknown item"));
 }
 
 /* A chain sealed here, then one more hop; LF and CRLF spools. */
@@ -436,7 +376,7 @@ test_conf_once(void)
 	fclose(f);
 	snprintf(cbad, sizeof(cbad), "conf=%s", bad);
 	snprintf(cnokey, sizeof(cnokey), "conf=%s", nokey);
-	logbuf[0] = '\0';
+	exim_logbuf[0] = '\0';
 	for (int i = 0; i < 5; i++) {
 		snprintf(id, sizeof(id), "1xTEST-00009-%02d", i);
 		receive(id, MSG, 0, NULL);
@@ -451,15 +391,15 @@ test_conf_once(void)
 		CU_ASSERT_EQUAL(rc, OK);
 		call(arc_result, &rc, "cv", cbad, NULL);
 	}
-	if (count(logbuf, "\n") != 2)
-		printf("\n%s", logbuf);
+	if (count(exim_logbuf, "\n") != 2)
+		printf("\n%s", exim_logbuf);
 	/* one line each, with file:line, the reason and the check */
-	CU_ASSERT_EQUAL(count(logbuf, "\n"), 2);
-	CU_ASSERT_EQUAL(count(logbuf, "bad.conf:2: invalid value \"0\" for "
+	CU_ASSERT_EQUAL(count(exim_logbuf, "\n"), 2);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "bad.conf:2: invalid value \"0\" for "
 	    "dns-timeout"), 1);
-	CU_ASSERT_EQUAL(count(logbuf, "nokey.conf:4: seal-key "), 1);
-	CU_ASSERT_EQUAL(count(logbuf, "missing.pem: No such file"), 1);
-	CU_ASSERT_EQUAL(count(logbuf, "arctool check-config --config "), 2);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "nokey.conf:4: seal-key "), 1);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "missing.pem: No such file"), 1);
+	CU_ASSERT_EQUAL(count(exim_logbuf, "arctool check-config --config "), 2);
 }
 
 static void
@@ -469,7 +409,7 @@ test_errors(void)
 	int		 rc;
 
 	/* before DATA: no message id */
-	logbuf[0] = '\0';
+	exim_logbuf[0] = '\0';
 	receive("1xTEST-00003-01", MSG, 0, NULL);
 	message_id = (uschar *)"";
 	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, C, NULL), "error");
@@ -477,7 +417,7 @@ test_errors(void)
 	CU_ASSERT_STRING_EQUAL(call(arc_seal, &rc, C, NULL), "");
 	CU_ASSERT_EQUAL(rc, OK);
 	CU_ASSERT_STRING_EQUAL(call(arc_result, &rc, "cv", NULL), "");
-	CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "no message yet"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(exim_logbuf, "no message yet"));
 	message_id = NULL;
 	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, C, NULL), "error");
 
@@ -487,7 +427,7 @@ test_errors(void)
 	spoolfd = -1;
 	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, C, NULL), "error");
 	CU_ASSERT_EQUAL(rc, OK);
-	CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "is not open in this process"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(exim_logbuf, "is not open in this process"));
 	/* the adapter's error path: an A-R saying so, no seal */
 	y = call(arc_seal, &rc, C, NULL);
 	CU_ASSERT_EQUAL(rc, OK);
@@ -505,7 +445,7 @@ test_errors(void)
 	CU_ASSERT_STRING_EQUAL(call(arc_seal, &rc, C, "ar=maybe", NULL), "");
 	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, "conf=/nonexistent/arc",
 	    NULL), "error");
-	CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "/nonexistent/arc"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(exim_logbuf, "/nonexistent/arc"));
 
 	/* an unusable sealing key costs the seal, not the verdict: the A-R
 	 * tells the true result and no file path; the log says why */
@@ -514,7 +454,7 @@ test_errors(void)
 	CU_ASSERT_PTR_NULL(strstr(y, "ARC-Seal"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(y, "arc=none"));
 	CU_ASSERT_PTR_NULL(strstr(y, "nonexistent"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(logbuf, "/nonexistent/key.pem"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(exim_logbuf, "/nonexistent/key.pem"));
 	CU_ASSERT_STRING_EQUAL(call(arc_verify, &rc, C, NULL), "none");
 	/* with on-error tempfail: FAIL, the 451 as the message */
 	y = call(arc_seal, &rc, C_TF, "key=/nonexistent/key.pem", NULL);
