@@ -425,6 +425,21 @@ put_field(const char *f, int crlf)
 	}
 }
 
+/* After the new fields, the message itself, read again from where it
+ * was kept (the file, or the copy of standard input). */
+static void
+copy_input(FILE *src)
+{
+	char	 buf[CHUNK];
+	size_t	 n;
+
+	if (fflush(src) != 0 || fseek(src, 0, SEEK_SET) != 0)
+		die(EX_IOERR, "cannot reread the input: %s", strerror(errno));
+	while ((n = fread(buf, 1, sizeof(buf), src)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			break;
+}
+
 /*
  * seal --config without an identity: the configuration's key and
  * signing tables choose, through an adapter session as every MTA
@@ -492,16 +507,8 @@ seal_by_tables(struct opts *o, int argc, char **argv)
 	} else
 		fprintf(stderr, "%s: not sealed: %s %s\n", progname, a->reason ?
 		    a->reason : "no key chosen", a->selection);
-	if (!o->set_only) {
-		FILE *src = copy ? copy : in;
-
-		if (fflush(src) != 0 || fseek(src, 0, SEEK_SET) != 0)
-			die(EX_IOERR, "cannot reread the input: %s",
-			    strerror(errno));
-		while ((n = fread(buf, 1, sizeof(buf), src)) > 0)
-			if (fwrite(buf, 1, n, stdout) != n)
-				break;
-	}
+	if (!o->set_only)
+		copy_input(copy ? copy : in);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die(EX_IOERR, "write error: %s", strerror(errno));
 	arc_session_free(ss);
@@ -522,9 +529,8 @@ cmd_seal(int argc, char **argv)
 	arc_signer	*signer;
 	arc_seal_result	 res;
 	FILE		*in, *copy = NULL;
-	char		 err[256], buf[CHUNK];
+	char		 err[256];
 	struct stat	 st;
-	size_t		 n;
 	int		 crlf = 0;
 	char		*dkim_ar = NULL;
 	const char	*extra[2] = { NULL, NULL };
@@ -584,16 +590,8 @@ cmd_seal(int argc, char **argv)
 		put_field(res.ams, crlf);
 		put_field(res.aar, crlf);
 	}
-	if (!o.set_only) {
-		FILE *src = copy ? copy : in;
-
-		if (fflush(src) != 0 || fseek(src, 0, SEEK_SET) != 0)
-			die(EX_IOERR, "cannot reread the input: %s",
-			    strerror(errno));
-		while ((n = fread(buf, 1, sizeof(buf), src)) > 0)
-			if (fwrite(buf, 1, n, stdout) != n)
-				break;
-	}
+	if (!o.set_only)
+		copy_input(copy ? copy : in);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die(EX_IOERR, "write error: %s", strerror(errno));
 	arc_seal_result_clear(&res);
