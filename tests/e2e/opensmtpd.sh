@@ -110,9 +110,13 @@ if ! keygen f1 fast.example fast.pem >"$D/fast.txt" ||
 	fail "arctool keygen"
 	exit 1
 fi
-cat "$D/keys.txt" "$D/fast.txt" "$D/slow.txt" >"$D/keys-all.txt"
+# s2: the selector the rotation case switches to
+keygen s2 mx.example seal2.pem >"$D/seal2.txt" || { fail "arctool keygen"; exit 1; }
+cat "$D/keys.txt" "$D/fast.txt" "$D/slow.txt" "$D/seal2.txt" \
+    >"$D/keys-all.txt"
 chmod 644 "$D"/*.txt
-chgrp opensmtpd "$D/seal.pem" && chmod 640 "$D/seal.pem"
+chgrp opensmtpd "$D/seal.pem" "$D/seal2.pem" &&
+    chmod 640 "$D/seal.pem" "$D/seal2.pem"
 
 DNSPORT=
 if command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ]; then
@@ -145,6 +149,39 @@ else
 fi
 chmod 644 "$D/arc.conf"
 
+# ---- filter-arc -n: the check as the user smtpd runs it as ---------------------
+
+# as root, -n becomes the runtime user (default opensmtpd, as smtpd's
+# proc-exec does) before it opens anything
+if "$D/filter-arc" -n -c "$D/arc.conf" >"$D/n.out" 2>&1 &&
+    grep 'configuration OK (checked as user opensmtpd, group opensmtpd)' \
+    "$D/n.out" >/dev/null; then
+	pass "filter-arc -n as root: OK, checked as user opensmtpd"
+else
+	fail "filter-arc -n as root: $(cat "$D/n.out")"
+fi
+# a key only root can read: root could open it, the filter could not
+cp "$D/seal.pem" "$D/rootonly.pem" && chmod 600 "$D/rootonly.pem"
+sed "s|^seal-key.*|seal-key	$D/rootonly.pem|" "$D/arc.conf" >"$D/arc-bad.conf"
+chmod 644 "$D/arc-bad.conf"
+keyline=$(grep -n '^seal-key' "$D/arc-bad.conf" | cut -d: -f1)
+if "$D/filter-arc" -n -c "$D/arc-bad.conf" >"$D/n.out" 2>&1; then
+	fail "filter-arc -n with a key the runtime user cannot read said OK"
+elif grep "$D/arc-bad.conf:$keyline:" "$D/n.out" >/dev/null &&
+    grep 'checked as user opensmtpd' "$D/n.out" >/dev/null; then
+	pass "filter-arc -n: unreadable key is an error with file:line ($(head -c 160 "$D/n.out"))"
+else
+	fail "filter-arc -n: no file:line in: $(cat "$D/n.out")"
+fi
+if "$D/filter-arc" -n -u root -c "$D/arc-bad.conf" >/dev/null 2>&1 &&
+    ! "$D/filter-arc" -n -u no-such-user-h3 -c "$D/arc.conf" \
+    >"$D/n.out" 2>&1 && grep 'no user no-such-user-h3' "$D/n.out" \
+    >/dev/null; then
+	pass "filter-arc -n -u: checks as the user given"
+else
+	fail "filter-arc -n -u: $(cat "$D/n.out")"
+fi
+
 # ---- protocol cases, filter-arc alone ------------------------------------------
 
 SIM_DNS_PORT=$DNSPORT	# empty: no DNS cases
@@ -166,7 +203,8 @@ mkdir -p "$D/out" "$D/ns/run" "$D/ns/spool" /var/spool/smtpd
 chmod 0711 "$D/ns/spool"	# smtpd insists on 0711 for its spool root
 chown nobody:nogroup "$D/out"
 cat >"$D/smtpd.conf" <<EOF
-filter "arc" proc-exec "$D/filter-arc -c $D/arc.conf"
+filter "arc" proc-exec "$D/filter-arc -c $D/arc.conf" user opensmtpd
+listen on socket filter "arc"
 listen on 127.0.0.1 port $PORT hostname mx.example filter "arc"
 table catchall { "@" = "nobody" }
 action "deliver" maildir "$D/out/maildir" virtual <catchall> user nobody
@@ -177,9 +215,16 @@ if ! "$SMTPD" -n -f "$D/smtpd.conf" >"$D/smtpd-n.out" 2>&1; then
 else
 	# smtpd hard-codes /var/spool/smtpd and /run/smtpd.sock: private
 	# copies in a mount namespace let it run beside any other smtpd
+	# and its own resolv.conf: the host's nameserver may be
+	# unreachable here, and smtpd's resolver (libasr) asks DNS before
+	# /etc/hosts for the name of each connecting client, so a session
+	# could stall for the client's whole timeout before its banner;
+	# "lookup file" answers 127.0.0.1 from /etc/hosts at once
+	printf 'lookup file\n' >"$D/ns/resolv.conf"
 	unshare -m --propagation private /bin/sh -c '
 	    mount --bind "$1/ns/run" /run &&
 	    mount --bind "$1/ns/spool" /var/spool/smtpd &&
+	    mount --bind "$1/ns/resolv.conf" /etc/resolv.conf &&
 	    exec "$2" -d -f "$1/smtpd.conf"' sh "$D" "$SMTPD" \
 	    >"$D/smtpd.log" 2>&1 &
 	SMTPD_PID=$!
@@ -201,6 +246,17 @@ EOF
 	then
 		pass "smtpd with filter-arc answers with a 220 banner"
 		helper smtp "$PORT" "$D" "${UNBOUND:-0}"
+		# local submission (sendmail -> smtpctl -> the socket, in
+		# smtpd's mount namespace) goes through the filter too
+		printf 'From: local@mx.example\nTo: rcpt@dest.example\nSubject: local\nDate: %s\nMessage-ID: <local-1@mx.example>\nX-Test-Id: local-socket\n\nsubmitted locally\n' \
+		    "$(date -R)" >"$D/local.eml"
+		if nsenter -t "$SMTPD_PID" -m -- \
+		    /opt/opensmtpd/usr/sbin/sendmail -f local@mx.example \
+		    rcpt@dest.example <"$D/local.eml" >"$D/local.out" 2>&1; then
+			helper local "$D"
+		else
+			fail "sendmail through the socket: $(cat "$D/local.out")"
+		fi
 		[ -n "$UNBOUND" ] ||
 		    echo "SKIP: DNS timeout case (no unbound)"
 		if kill -0 "$SMTPD_PID" 2>/dev/null; then
@@ -212,6 +268,23 @@ EOF
 		fail "no 220 banner on port $PORT"
 	fi
 	cleanup
+	# the filter ignores SIGTERM: it must still end with smtpd (its
+	# input closes), leaving no orphan behind
+	left=1
+	for i in $(seq 1 100); do
+		left=0
+		for p in /proc/[0-9]*; do
+			[ "$(readlink "$p/exe" 2>/dev/null)" = "$D/filter-arc" ] &&
+			    left=1
+		done
+		[ $left = 0 ] && break
+		sleep 0.05
+	done
+	if [ $left = 0 ]; then
+		pass "smtpd stopped by SIGTERM: filter-arc ended with it"
+	else
+		fail "filter-arc still running 5 s after smtpd stopped"
+	fi
 	if grep -Ei 'sanitizer|runtime error|lost processor|fatal' \
 	    "$D/smtpd.log" >/dev/null; then
 		fail "smtpd log shows a crash: $(grep -Ei \
