@@ -1,7 +1,7 @@
 /*
  * filter_driver.h - runs filter-arc as smtpd does (stdin and stdout on
  * one socketpair, stderr to a log file) for the protocol tests of
- * test_smtpd_proto.c and test_filter_bounds.c.  Header-only, included once.
+ * the filter-driving tests.  Header-only, static inline, included once.
  *
  * Contract: fd_start() writes DIR/arc.conf from conf, starts the filter
  * (FILTER_ARC in the environment, else FILTER_ARC_PATH, the build tree's
@@ -50,7 +50,7 @@ struct fdrv {
 	int	 status, reaped;	/* fd_alive() found it gone */
 };
 
-static long long
+static inline long long
 fd_ms(void)
 {
 	struct timespec	ts;
@@ -59,7 +59,7 @@ fd_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int
+static inline int
 fd_write_conf(struct fdrv *f, const char *conf)
 {
 	FILE	*fp;
@@ -70,7 +70,7 @@ fd_write_conf(struct fdrv *f, const char *conf)
 	return fclose(fp);
 }
 
-static int
+static inline int
 fd_send(struct fdrv *f, const char *fmt, ...)
 {
 	char	 buf[8192];
@@ -97,7 +97,7 @@ fd_send(struct fdrv *f, const char *fmt, ...)
 }
 
 /* One line into line (size bytes); 1, 0 on timeout or EOF. */
-static int
+static inline int
 fd_line(struct fdrv *f, char *line, size_t size, int timeout_ms)
 {
 	long long	 end = fd_ms() + timeout_ms;
@@ -127,7 +127,7 @@ fd_line(struct fdrv *f, char *line, size_t size, int timeout_ms)
 	}
 }
 
-static int
+static inline int
 fd_start(struct fdrv *f, const char *conf, const char *timeout,
     const char *const *args)
 {
@@ -186,7 +186,7 @@ fd_start(struct fdrv *f, const char *conf, const char *timeout,
 
 /* Lines of session sid up to the first that starts with want, written
  * into out ("\n"-joined, at most size); 1 if found. */
-static int
+static inline int
 fd_until(struct fdrv *f, const char *sid, const char *want, char *out,
     size_t size, int timeout_ms)
 {
@@ -233,7 +233,7 @@ fd_until(struct fdrv *f, const char *sid, const char *want, char *out,
 	return found;
 }
 
-static int
+static inline int
 fd_alive(struct fdrv *f)
 {
 	pid_t	r;
@@ -245,7 +245,7 @@ fd_alive(struct fdrv *f)
 	return r == 0;
 }
 
-static int
+static inline int
 fd_stop(struct fdrv *f)
 {
 	long long	end = fd_ms() + 20000;
@@ -276,7 +276,7 @@ fd_stop(struct fdrv *f)
 	    128 + WTERMSIG(st);
 }
 
-static void
+static inline void
 fd_session(struct fdrv *f, const char *sid)
 {
 	fd_send(f, "report|0.6|1.0|smtp-in|link-connect|%s|localhost|pass|"
@@ -288,7 +288,7 @@ fd_session(struct fdrv *f, const char *sid)
 	    "rcpt@dest.example", sid);
 }
 
-static long
+static inline long
 fd_vm_kb(pid_t pid, const char *field)
 {
 	char	 path[64], line[256];
@@ -306,7 +306,7 @@ fd_vm_kb(pid_t pid, const char *field)
 }
 
 /* The log, NUL-terminated, malloc'd (NULL on error). */
-static char *
+static inline char *
 fd_log(struct fdrv *f)
 {
 	FILE	*fp = fopen(f->log, "r");
@@ -328,7 +328,7 @@ fd_log(struct fdrv *f)
 	return buf;
 }
 
-static void
+static inline void
 fd_cleanup(struct fdrv *f)
 {
 	char	cmd[160];

@@ -14,11 +14,7 @@
 #include <unistd.h>
 
 #include "cunit_run.h"
-/* a header-only helper: what this test does not call is unused here */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "filter_driver.h"
-#pragma GCC diagnostic pop
 
 static char	 dir[] = "/tmp/arc-test-dkim-filter.XXXXXX";
 static char	 key[300];
