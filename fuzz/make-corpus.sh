@@ -21,8 +21,8 @@
 #                 each message, and config/report lines
 #   fuzz_canon    each message's body, LF and CRLF, behind the two
 #                 bytes that pick the mode, l= and the chunks
-#   fuzz_session, fuzz_exim  messages (and one with no field the AMS
-#                 signs) behind the harness's "#!..." control line
+#   fuzz_session, fuzz_exim, fuzz_milter  messages (and one with no
+#                 field the AMS signs) behind the harness's "#!..." line
 #   fuzz_conf     arc.conf files and key tables
 #   fuzz_tables   OpenDKIM KeyTable, SigningTable and an address
 # Exit status non-zero if the suite or PyYAML is missing.
@@ -161,6 +161,9 @@ for m in [unsigned] + [crlf(x) for x in messages[:60]]:
         add("fuzz_session", c + m)
     for c in exim_ctl:
         add("fuzz_exim", c + m.replace("\r\n", "\n"))
+    for c in ("#!client.example|<a@origin.example>|<b@list.example>|L\n",
+              "#!||<b@list.example>,<c@other.example>|\n", ""):
+        add("fuzz_milter", c + m)
 table = ("dummy._domainkey.example.org v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3\n"
          "# comment\n"
          "s._domainkey.b.example \"v=DKIM1; k=ed25519; \" \"p=abc\"\n")

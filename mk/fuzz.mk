@@ -13,7 +13,8 @@
 FUZZ_SECONDS	?= 60
 FUZZ_HARNESSES	?= fuzz_headers fuzz_tags fuzz_authres fuzz_keyrec fuzz_canon \
 		   fuzz_message fuzz_smtpd fuzz_session fuzz_conf fuzz_tables \
-		   $(if $(wildcard $(EXIM_HDR)),fuzz_exim)
+		   $(if $(wildcard $(EXIM_HDR)),fuzz_exim) \
+		   $(if $(wildcard $(MILTER_HDR)),fuzz_milter)
 FUZZ_CC		?= clang
 FUZZ_FLAGS	?=
 FUZZ_DIR	 = $(BUILD)/fuzz
@@ -21,10 +22,13 @@ FUZZ_RDIR	 = $(BUILD)/fuzz-regress
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS	 = -std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer \
 		   $(WARN) -Icore -Iadapters -Ifuzz -Itests $(PKG_CFLAGS)
-# exim_arc.o is taken from the archive only by fuzz_exim, which defines
-# the Exim symbols it needs (tests/exim_host.h)
+# exim_arc.o and arc_milter.o are taken from the archive only by
+# fuzz_exim and fuzz_milter, which define the host symbols they need
+# (tests/exim_host.h; libmilter's few in fuzz_milter.c)
+MILTER_HDR	 = /usr/include/libmilter/mfapi.h
 FUZZ_LIBSRC	 = $(CORE_SRC) $(ADAPTER_SRC) adapters/opensmtpd/smtpd_proto.c \
-		   $(if $(wildcard $(EXIM_HDR)),adapters/exim/exim_arc.c)
+		   $(if $(wildcard $(EXIM_HDR)),adapters/exim/exim_arc.c) \
+		   $(if $(wildcard $(MILTER_HDR)),adapters/milter/arc_milter.c)
 FUZZ_DEPS	 = $(wildcard fuzz/*.h)
 
 # make check: the regression inputs, then every harness for a short
