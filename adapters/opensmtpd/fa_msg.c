@@ -338,20 +338,23 @@ emit_fields(struct fa_msg *m, const arc_actions *a)
 }
 
 /* The log line for a message whose ARC set was left out: the
- * adapter's summary with "sealed=iN" made "not-sealed", and why. */
+ * adapter's summary with its "sealed=iN" made "sealed=no", and why, in
+ * the key=value form of every adapter's lines. */
 static void
 log_dropped(struct fa_msg *m, const arc_actions *a, const char *why)
 {
 	const char	*sum = a->summary ? a->summary : "", *p, *end;
+	char		 v[512];
 
+	arc_log_value(why, v, sizeof(v));
 	if ((p = strstr(sum, " sealed=i")) == NULL) {
-		fa_log(ARC_LOG_INFO, "session=%s %s not-sealed=\"%s\"",
-		    m->ssn->id, sum, why);
+		fa_log(ARC_LOG_INFO, "session=%s %s seal-dropped=%s",
+		    m->ssn->id, sum, v);
 		return;
 	}
 	end = p + 1 + strcspn(p + 1, " ");
-	fa_log(ARC_LOG_INFO, "session=%s %.*s not-sealed%s reason=\"%s\"",
-	    m->ssn->id, (int)(p - sum), sum, end, why);
+	fa_log(ARC_LOG_INFO, "session=%s %.*s sealed=no%s seal-dropped=%s",
+	    m->ssn->id, (int)(p - sum), sum, end, v);
 }
 
 /* The verdict is in (or given up on): fields out, replay queued, the

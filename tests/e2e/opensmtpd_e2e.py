@@ -290,8 +290,8 @@ def smtp_long_line(ctx):
     ar = our_arc_result(fields)
     seal = top_seal(fields)
     log = read(ctx['dir'] + '/smtpd.log').decode(errors='replace')
-    logged = re.search(r'not-sealed reason="a line longer than smtpd',
-                       log) is not None
+    logged = re.search(r' sealed=no .*seal-dropped="a line longer than '
+                       r'smtpd', log) is not None
     result('line over 1997 chars: delivered, A-R only, not sealed',
            ar == 'none' and seal is None and logged,
            'arc=%s seal=%s logged=%s' % (ar, seal is not None, logged))
