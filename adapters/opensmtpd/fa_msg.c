@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arc_stats.h"
 #include "fa_log.h"
 #include "fa_msg.h"
 #include "fa_out.h"
@@ -211,12 +212,14 @@ fa_msg_new(struct fa_ssn *s, struct smtpd_str tok, arc_adapter *ad)
 		    "untouched: the session outgrew max-session-bytes or "
 		    "its recipient limits", s->id, m->id);
 		m->state = FA_PASS;
+		arc_stats_passthrough();
 	} else if (ad == NULL || (m->as = arc_session_create(ad, &p)) ==
 	    NULL) {
 		fa_log(ARC_LOG_WARNING, "session=%s id=%s passed on "
 		    "unchanged: %s", s->id, m->id, ad ? "out of memory" :
 		    "not configured");
 		m->state = FA_PASS;
+		arc_stats_passthrough();
 	} else {
 		arc_session_set_ready_cb(m->as, ready_cb, m);
 		for (i = 0; i < s->nrcpt; i++)
@@ -256,6 +259,7 @@ passthru(struct fa_msg *m, const char *why)
 {
 	fa_log(ARC_LOG_WARNING, "session=%s id=%s passed on unchanged, not "
 	    "sealed: %s", m->ssn->id, m->id, why);
+	arc_stats_passthrough();
 	feed_remove(m);
 	fa_cursor_free(&m->feed);
 	fa_cursor_free(&m->replay);
