@@ -222,15 +222,17 @@ arc_conf_where(const arc_conf *c, const char *name, char *buf, size_t len)
 	return buf;
 }
 
-/* The first control byte of a line (NUL included; tab and the line end
- * are fine), or -1: values end up in logs and error messages. */
+/* The first byte of a line that is not printable ASCII or a tab (NUL
+ * included; the line end is fine), or -1: values end up in logs and
+ * error messages, and domains, selectors and paths here are ASCII. */
 static int
-control_byte(const char *s, size_t n)
+bad_byte(const char *s, size_t n)
 {
 	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
 		n--;
 	for (size_t i = 0; i < n; i++)
-		if (iscntrl((unsigned char)s[i]) && s[i] != '\t')
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    (unsigned char)s[i] > 0x7e)
 			return (unsigned char)s[i];
 	return -1;
 }
@@ -262,9 +264,9 @@ arc_conf_load(const char *path, char *err, size_t errlen)
 	}
 	while ((ll = getline(&line, &cap, fp)) != -1) {
 		lineno++;
-		if ((bad = control_byte(line, (size_t)ll)) >= 0) {
-			snprintf(err, errlen, "%s:%u: control character 0x%02x",
-			    path, lineno, bad);
+		if ((bad = bad_byte(line, (size_t)ll)) >= 0) {
+			snprintf(err, errlen, "%s:%u: byte 0x%02x: arc.conf "
+			    "takes printable ASCII and tabs", path, lineno, bad);
 			goto fail;
 		}
 		for (p = line; isspace((unsigned char)*p); p++)
