@@ -333,10 +333,12 @@ read_aar(arc_verdict *vd, const char *aar)
 			    strcmp(d, vd->from_domain) == 0)
 				vd->explains = 1;
 		} else if (is(ri.method, ri.method_len, "dmarc")) {
-			/* a pass for another From explains nothing here */
-			if (pass && vd->from_domain[0] &&
-			    arc_resinfo_prop(&ri, "header.from", val,
-			    sizeof(val)) && (!norm_domain(val, strlen(val), d,
+			/* a pass explains only the From it names, and it must
+			 * name ours: a pass for another From, or for none, or
+			 * a message without a From domain, explains nothing */
+			if (pass && (vd->from_domain[0] == '\0' ||
+			    !arc_resinfo_prop(&ri, "header.from", val,
+			    sizeof(val)) || !norm_domain(val, strlen(val), d,
 			    sizeof(d)) || strcmp(d, vd->from_domain) != 0))
 				continue;
 			note(vd->dmarc, sizeof(vd->dmarc), &ri);
@@ -389,7 +391,11 @@ arc_policy_evaluate(const arc_policy *p, const arc_msg *m,
 		    "chain");
 		return;
 	}
-	if (!vd->explains)
+	if (!vd->explains && vd->from_domain[0] == '\0')
+		snprintf(vd->why, sizeof(vd->why), "trusted sealer %s at i=%d: "
+		    "the message has no From domain to align with", vd->domain,
+		    vd->instance);
+	else if (!vd->explains)
 		snprintf(vd->why, sizeof(vd->why), "trusted sealer %s at i=%d "
 		    "recorded no dmarc or dkim pass for %s", vd->domain,
 		    vd->instance, vd->from_domain[0] ? vd->from_domain :

@@ -22,6 +22,14 @@ static char	 dir[] = "/tmp/arc-test-policy.XXXXXX";
 static char	 keyfile[300], keytable[300], table[300];
 static arc_lib	*lib;
 
+static const char *NOFROM =
+    "From: undisclosed-recipients:;\r\n"
+    "To: list@d1.example\r\n"
+    "Subject: policy test\r\n"
+    "Message-ID: <policy-nofrom@origin.example>\r\n"
+    "\r\n"
+    "Hello.\r\n";
+
 static const char *BASE =
     "From: Alice <alice@origin.example>\r\n"
     "To: list@d1.example\r\n"
@@ -291,6 +299,24 @@ test_dkim_for_from(void)
 	CU_ASSERT(!v.override);
 	CU_ASSERT_STRING_EQUAL(v.why, "trusted sealer d1.example at i=1 "
 	    "recorded no dmarc or dkim pass for origin.example");
+	free(t);
+
+	/* a dmarc pass names the From it passed: none named, or a message
+	 * without a From domain, explains nothing (review r4) */
+	t = seal(BASE, "d1.example", "s3", "mx.d1.example; dmarc=pass");
+	evaluate("d1.example", t, NULL, &v);
+	CU_ASSERT(!v.explains);
+	CU_ASSERT(!v.override);
+	free(t);
+	t = seal(NOFROM, "d1.example", "s3", "mx.d1.example; arc=none; "
+	    "dmarc=pass header.from=victim.example; dkim=pass "
+	    "header.d=victim.example");
+	evaluate("d1.example", t, NULL, &v);
+	CU_ASSERT(v.chain_pass);
+	CU_ASSERT_STRING_EQUAL(v.from_domain, "");
+	CU_ASSERT(!v.explains);
+	CU_ASSERT(!v.override);
+	CU_ASSERT(strstr(v.why, "no From domain") != NULL);
 	free(t);
 
 	/* Microsoft's shape: a version after the authserv-id, comments,
