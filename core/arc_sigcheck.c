@@ -78,38 +78,16 @@ check_signature(arc_hdr *h, arc_keyentry *key, const unsigned char md[32],
 	return r == 1;
 }
 
-/* 1 pass, 0 fail (*why, *temp), -1 over limit: the fields h signs came
- * to more than limit canonicalized bytes (0: no limit).  *hashed gets
- * the bytes hashed. */
-int
-arc_check_ams(arc_msg *m, arc_hdr *h, size_t limit, const char **why,
-    arc_dnssec *dnssec, int *temp, unsigned long long *hashed)
-{
-	arc_keyentry	*key;
-
-	*temp = 0;
-	if (h->error) {
-		*why = h->error;
-		return 0;
-	}
-	if ((key = key_for(m, h, why, dnssec, temp)) == NULL)
-		return 0;
-	return arc_check_signed(m, h, key, limit, why, hashed);
-}
-
-/* The body hash, then b= over the fields h= names and h itself, with a
- * key the caller found usable (the AMS above, a DKIM-Signature in
- * arc_dkim.c).  The same returns as arc_check_ams(). */
-int
-arc_check_signed(arc_msg *m, arc_hdr *h, arc_keyentry *key, size_t limit,
-    const char **why, unsigned long long *hashed)
+/* The body hash h claims against the body: needs no key, so a body
+ * that does not match fails before any lookup can make it a temporary
+ * error.  1 if it matches. */
+static int
+check_body(arc_msg *m, arc_hdr *h, const char **why)
 {
 	const arc_tag	*t;
 	arc_bh		*bh;
-	unsigned char	*want, md[32];
-	unsigned int	 mdlen = 0;
+	unsigned char	*want;
 	size_t		 wantlen;
-	arc_buf		 data = { 0 };
 	int		 ok;
 
 	bh = &m->bh[h->bodyhash];
@@ -121,10 +99,58 @@ arc_check_signed(arc_msg *m, arc_hdr *h, arc_keyentry *key, size_t limit,
 	want = arc_base64_decode(t->value, t->value_len, &wantlen);
 	ok = want != NULL && wantlen == 32 && memcmp(want, bh->digest, 32) == 0;
 	free(want);
-	if (!ok) {
+	if (!ok)
 		*why = "body hash did not verify";
+	return ok;
+}
+
+static int	check_fields(arc_msg *, arc_hdr *, arc_keyentry *, size_t,
+		    const char **, unsigned long long *);
+
+/* 1 pass, 0 fail (*why, *temp), -1 over limit: the fields h signs came
+ * to more than limit canonicalized bytes (0: no limit).  *hashed gets
+ * the bytes hashed.  What fails without a key (syntax, body hash) fails
+ * before the key is asked for: *temp only when the key decided. */
+int
+arc_check_ams(arc_msg *m, arc_hdr *h, size_t limit, const char **why,
+    arc_dnssec *dnssec, int *temp, unsigned long long *hashed)
+{
+	arc_keyentry	*key;
+
+	*temp = 0;
+	if (h->error) {
+		*why = h->error;
 		return 0;
 	}
+	if (!check_body(m, h, why))
+		return 0;
+	if ((key = key_for(m, h, why, dnssec, temp)) == NULL)
+		return 0;
+	return check_fields(m, h, key, limit, why, hashed);
+}
+
+/* The body hash, then b= over the fields h= names and h itself, with a
+ * key the caller found usable (a DKIM-Signature in arc_dkim.c).  The
+ * same returns as arc_check_ams(). */
+int
+arc_check_signed(arc_msg *m, arc_hdr *h, arc_keyentry *key, size_t limit,
+    const char **why, unsigned long long *hashed)
+{
+	if (!check_body(m, h, why))
+		return 0;
+	return check_fields(m, h, key, limit, why, hashed);
+}
+
+/* b= over the fields h= names and h itself. */
+static int
+check_fields(arc_msg *m, arc_hdr *h, arc_keyentry *key, size_t limit,
+    const char **why, unsigned long long *hashed)
+{
+	const arc_tag	*t;
+	unsigned char	 md[32];
+	unsigned int	 mdlen = 0;
+	arc_buf		 data = { 0 };
+	int		 ok;
 
 	t = arc_tags_get(&h->tl, "h");
 	data.limit = limit;

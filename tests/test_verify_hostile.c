@@ -643,6 +643,21 @@ test_dns_outage(void)
 			CU_ASSERT(a->smtp_reply != NULL &&
 			    strncmp(a->smtp_reply, "451 ", 4) == 0);
 		}
+		/* a body that no key can save fails for good, DNS down
+		 * or not: no temperror (review r3: it was one) */
+		if (pass == 0) {
+			char	*bad = strdup(t), *b = strstr(bad, "Hello.");
+
+			CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+			b[0] = 'J';
+			arc_session_free(ss);
+			a = run_session(ad, bad, &ss);
+			CU_ASSERT_EQUAL(a->cv, ARC_CV_FAIL);
+			CU_ASSERT(HAS(a->authres, "body hash did not verify"));
+			CU_ASSERT(!HAS(a->authres, "temperror"));
+			CU_ASSERT_EQUAL(a->sealed, 2);
+			free(bad);
+		}
 		arc_session_free(ss);
 		arc_adapter_free(ad);
 		arc_conf_free(c);
