@@ -264,16 +264,20 @@ const arc_set_info *arc_msg_set(const arc_msg *, int instance);
 /* 1 if the verdict is fail only because a key lookup failed temporarily
  * (timeout, SERVFAIL): retrying later may give another verdict. */
 int		 arc_msg_temperror(const arc_msg *);
-/* 1 if the chain passed but oldest-pass was over its budget. */
+/* 1 if the chain passed but oldest-pass was not computed: over its
+ * budget, or an older AMS's key or body hash was over a limit or its
+ * lookup failed. */
 int		 arc_msg_oldest_pass_skipped(const arc_msg *);
 
 /* The work validation did, for tests and benchmarks: canonicalized
  * header bytes hashed for the ARC-Seals, for the newest AMS and for
- * oldest-pass, and the key lookups started. */
+ * oldest-pass, the key lookups started, and the passes over the body
+ * (one per distinct c=/l= of what is checked or sealed). */
 typedef struct {
 	unsigned long long	 seal_bytes, ams_bytes, oldest_pass_bytes;
 	unsigned		 key_lookups;	/* ARC's and DKIM's */
 	unsigned long long	 dkim_bytes;	/* header bytes, all DKIM sigs */
+	unsigned		 body_hashers;
 } arc_msg_stats;
 const arc_msg_stats *arc_msg_get_stats(const arc_msg *);
 

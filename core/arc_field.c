@@ -147,6 +147,7 @@ arc_msg_bodyhash(arc_msg *m, arc_canon_mode mode, long long limit)
 	nb[m->nbh].limit = limit;
 	if ((nb[m->nbh].h = arc_bodyhash_create(mode, limit)) == NULL)
 		return -1;
+	m->stats.body_hashers = m->nbh + 1;
 	return (int)m->nbh++;
 }
 

@@ -141,7 +141,8 @@ struct arc_msg {
 	int		 next_as;	/* the next AS to check, newest first */
 	int		 batch;		/* keys the next lookup stage starts */
 	int		 lookups_closed;	/* out of time: start no more */
-	int		 oldest_skipped;	/* oldest-pass over its budget */
+	int		 oldest_skipped;	/* oldest-pass not computed */
+	const char	*oldest_why;	/* why: "over budget", ... */
 	unsigned char	 (*seal_md)[32];	/* by instance: what each AS signs */
 	arc_msg_stats	 stats;
 	struct arc_dkim	*dkim;		/* ARC_MSG_DKIM: arc_dkim.c */

@@ -617,7 +617,8 @@ arc_result_text(const arc_msg *m, arc_buf *b, const char *remote_ip,
 	if (m->cv == ARC_CV_PASS && m->oldest_pass >= 0)
 		arc_buf_printf(b, " header.oldest-pass=%d", m->oldest_pass);
 	else if (m->cv == ARC_CV_PASS && m->oldest_skipped)
-		arc_buf_adds(b, " (oldest-pass not computed: over budget)");
+		arc_buf_printf(b, " (oldest-pass not computed: %s)",
+		    m->oldest_why ? m->oldest_why : "over budget");
 	/* an address only: nothing else may reach the header; an IPv6
 	 * one is not a token (RFC 8601 pvalue), so it is quoted */
 	if (remote_ip && *remote_ip && strlen(remote_ip) < 64 &&

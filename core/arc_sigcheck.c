@@ -122,6 +122,10 @@ arc_check_ams(arc_msg *m, arc_hdr *h, size_t limit, const char **why,
 		*why = h->error;
 		return 0;
 	}
+	if (h->key < 0) {	/* no slot: a limit, and no body hash either */
+		*why = "too many distinct keys to look up";
+		return 0;
+	}
 	if (!check_body(m, h, why))
 		return 0;
 	if ((key = key_for(m, h, why, dnssec, temp)) == NULL)

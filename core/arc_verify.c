@@ -345,6 +345,19 @@ check_structure(arc_msg *m)
 	}
 }
 
+/* Passes over the body an older AMS may add (with the newest AMS's and
+ * our seal's): more distinct c=/l= values leave oldest-pass uncomputed. */
+#define OLDER_AMS_HASHERS	4
+
+static int
+has_bodyhash(const arc_msg *m, arc_canon_mode mode, long long limit)
+{
+	for (unsigned i = 0; i < m->nbh; i++)
+		if (m->bh[i].mode == mode && m->bh[i].limit == limit)
+			return 1;
+	return 0;
+}
+
 void
 arc_verify_prepare(arc_msg *m)
 {
@@ -474,6 +487,15 @@ arc_verify_prepare(arc_msg *m)
 			ams->key = -1;	/* only oldest-pass loses it */
 			continue;
 		}
+		/* an older AMS matters only to oldest-pass: it may share a
+		 * pass over the body, or add one while there are few, but a
+		 * chain of distinct l= values must not make the body be
+		 * hashed once per set (oldest-pass is then not computed) */
+		if (k < m->nsets && !has_bodyhash(m, ams->bcanon, ams->l) &&
+		    m->nbh >= OLDER_AMS_HASHERS) {
+			ams->key = -1;
+			continue;
+		}
 		ams->bodyhash = add_bodyhash(m, ams->bcanon, ams->l);
 		if (ams->key == -1 || ams->bodyhash == -1) {
 			arc_msg_fail(m, "out of memory");
@@ -551,6 +573,7 @@ oldest_pass(arc_msg *m)
 	for (i = m->next_as; i >= 1; i = --m->next_as) {
 		if (m->stats.oldest_pass_bytes >= budget) {
 			m->oldest_skipped = 1;
+			m->oldest_why = "over budget";
 			break;
 		}
 		if (!need_key(m, i, ARC_AMS))
@@ -562,6 +585,15 @@ oldest_pass(arc_msg *m)
 		m->stats.oldest_pass_bytes += hashed;
 		if (r < 0) {
 			m->oldest_skipped = 1;
+			m->oldest_why = "over budget";
+			break;
+		}
+		/* no key (a limit, a timeout) says nothing of the AMS:
+		 * oldest-pass is then not known, never a made-up value */
+		if (r == 0 && (temp || m->set[i][ARC_AMS]->key < 0)) {
+			m->oldest_skipped = 1;
+			m->oldest_why = temp ? "key lookup failed" :
+			    "over the key or body-hash limits";
 			break;
 		}
 		if (r == 0) {
