@@ -21,17 +21,18 @@
 
 #include "arc_adapter.h"
 #include "fuzz.h"
-#include "fuzz_fields.h"
 
 static char	 dir[] = "/tmp/fuzz-conf.XXXXXX";
 static char	 conf_path[300], table_path[300];
+
+static void	check_quoting(const char *);
 
 static void
 no_log(void *arg, int level, const char *line)
 {
 	(void)arg;
 	(void)level;
-	fuzz_check_text(line);
+	check_quoting(line);
 }
 
 int
@@ -56,18 +57,24 @@ put(const char *path, const uint8_t *p, size_t n)
 		abort();
 }
 
-/* Errors may quote the operator's line, which arc.conf allows to hold
- * tabs; nothing else but printable ASCII. */
+/* Errors and log lines may quote the operator's line, which arc.conf
+ * allows to hold tabs; nothing else but printable ASCII. */
+static void
+check_quoting(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if (*p != '\t' && ((unsigned char)*p < 0x20 ||
+		    (unsigned char)*p > 0x7e)) {
+			fprintf(stderr, "byte 0x%02x in \"%s\"\n",
+			    (unsigned char)*p, text);
+			abort();
+		}
+}
+
 static void
 check_error(const char *err, const char *path)
 {
-	for (const char *p = err; *p; p++)
-		if (*p != '\t' && ((unsigned char)*p < 0x20 ||
-		    (unsigned char)*p > 0x7e)) {
-			fprintf(stderr, "byte 0x%02x in an error\n",
-			    (unsigned char)*p);
-			abort();
-		}
+	check_quoting(err);
 	if (strncmp(err, path, strlen(path)) != 0 &&
 	    strstr(err, "out of memory") == NULL) {
 		fprintf(stderr, "error without its file: %s\n", err);
@@ -94,7 +101,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if ((ad = arc_adapter_create(c, no_log, NULL, err,
 		    sizeof(err))) == NULL)
-			fuzz_check_text(err);
+			check_quoting(err);
 		arc_adapter_free(ad);
 		arc_conf_free(c);
 	}
