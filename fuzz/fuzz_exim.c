@@ -106,7 +106,9 @@ receive_header(const char *p, const char *end)
 		    (h->text = (uschar *)strndup(p, (size_t)(e - p))) == NULL)
 			abort();
 		h->slen = (int)strlen((char *)h->text);
-		h->type = strncasecmp(p, "x-d", 3) == 0 ? '*' : ' ';
+		/* the terminated copy: the input itself may end here */
+		h->type = strncasecmp((char *)h->text, "x-d", 3) == 0 ? '*' :
+		    ' ';
 		if (header_last)
 			header_last->next = h;
 		else

@@ -830,7 +830,8 @@ lf_only(const char *s)
 
 /* Text that may end up in a header field through the ACL: parts of it
  * come from the message, so no line break may start a field of its own
- * and no control character gets through.  fold: keep LF + WSP. */
+ * and no control character or 8-bit byte gets through (a space, a
+ * "?").  fold: keep LF + WSP. */
 static void
 add_safe(struct str *s, const char *v, int fold)
 {
@@ -841,8 +842,8 @@ add_safe(struct str *s, const char *v, int fold)
 			continue;
 		if (*v == '\n' && fold && (v[1] == ' ' || v[1] == '\t'))
 			c[0] = '\n';
-		else if ((unsigned char)*v < 0x20 || *v == 0x7f)
-			c[0] = ' ';
+		else if ((unsigned char)*v < 0x20 || (unsigned char)*v >= 0x7f)
+			c[0] = (unsigned char)*v >= 0x7f ? '?' : ' ';
 		else
 			c[0] = *v;
 		str_add(s, c, 1);
@@ -1003,7 +1004,10 @@ add_pair(struct str *s, const char *name, const char *v)
 			str_adds(s, "\\\"");
 			break;
 		default:
-			c[0] = *v;
+			/* reasons quote the message (a d= of 8-bit bytes):
+			 * what the ACL gets is printable ASCII */
+			c[0] = (unsigned char)*v < 0x20 ||
+			    (unsigned char)*v >= 0x7f ? '?' : *v;
 			str_add(s, c, 1);
 		}
 	}
