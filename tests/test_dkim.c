@@ -25,30 +25,13 @@
 #include <unistd.h>
 
 #include "cunit_run.h"
+#include "test_fixture.h"
 
 #include "arc.h"
 
 static char	 dir[] = "/tmp/arc-test-dkim.XXXXXX";
 static char	 keytable[300];
 static int	 dns_fd = -1, dns_port;
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p = NULL;
-	long	 n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(p, 1, (size_t)n, f);
-		p[*len] = '\0';
-	}
-	fclose(f);
-	return p;
-}
 
 static int
 init(void)

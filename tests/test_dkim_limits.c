@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 
 #include "cunit_run.h"
+#include "test_fixture.h"
 
 #include "arc.h"
 #include "arc_adapter.h"
@@ -57,24 +58,6 @@ calloc(size_t n, size_t size)
 #endif
 
 /* ---- fixtures ------------------------------------------------------------ */
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE	*f = fopen(path, "rb");
-	char	*p = NULL;
-	long	 n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
-		*len = fread(p, 1, (size_t)n, f);
-		p[*len] = '\0';
-	}
-	fclose(f);
-	return p;
-}
 
 static char *
 fixture(const char *name)

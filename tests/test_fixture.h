@@ -9,7 +9,9 @@
  * s1._domainkey.seal.example and s2._domainkey.other.example, both the
  * key's public half.  The paths go to keyfile and keytable (each with
  * room for 300 bytes).  0 on success, -1 on any failure.
- * fixture_remove() deletes dir and all in it.
+ * fixture_remove() deletes dir and all in it.  slurp() reads a whole
+ * file into a terminated malloc'd string (NULL if it cannot), its length
+ * into *len.  All static inline: a program may use only some.
  */
 #ifndef TEST_FIXTURE_H
 #define TEST_FIXTURE_H
@@ -18,12 +20,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-static int
+static inline int
 write_file(const char *path, const char *text, mode_t mode)
 {
 	FILE	*fp = fopen(path, "w");
@@ -36,7 +39,7 @@ write_file(const char *path, const char *text, mode_t mode)
 	return 0;
 }
 
-static int
+static inline int
 write_key(const char *path, EVP_PKEY *k, mode_t mode)
 {
 	FILE	*fp = fopen(path, "w");
@@ -50,7 +53,7 @@ write_key(const char *path, EVP_PKEY *k, mode_t mode)
 	return 0;
 }
 
-static int
+static inline int
 fixture_keys(char *dir, char keyfile[300], char keytable[300],
     const char *open_name)
 {
@@ -82,13 +85,32 @@ fixture_keys(char *dir, char keyfile[300], char keytable[300],
 	return r;
 }
 
-static int
+static inline int
 fixture_remove(const char *dir)
 {
 	char	 cmd[512];
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+static inline char *
+slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*p = NULL;
+	long	 n;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (p = malloc((size_t)n + 1)) != NULL) {
+		*len = fread(p, 1, (size_t)n, f);
+		p[*len] = '\0';
+	}
+	fclose(f);
+	return p;
 }
 
 #endif
